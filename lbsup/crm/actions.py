@@ -1,0 +1,55 @@
+from django.db import IntegrityError, transaction
+
+from lbsup.audit.actions import record_event
+
+from .models import Company, Contact, ContactEmail
+
+
+def normalize_email(email):
+    return (email or "").strip().lower()
+
+
+@transaction.atomic
+def do_create_company(actor, workspace, *, name, domain=""):
+    company = Company.objects.create(workspace=workspace, name=name, domain=domain.strip().lower())
+    record_event(workspace, actor, "company.created", company, name=name)
+    return company
+
+
+@transaction.atomic
+def do_create_contact(actor, workspace, *, name="", emails=(), phones=(), company=None):
+    if company is not None and company.workspace_id != workspace.id:
+        raise ValueError("The company belongs to another workspace")
+    contact = Contact.objects.create(workspace=workspace, name=name, phones=list(phones), company=company)
+    for email in emails:
+        ContactEmail.objects.create(workspace=workspace, contact=contact, email=normalize_email(email))
+    record_event(workspace, actor, "contact.created", contact, name=name, emails=[normalize_email(e) for e in emails])
+    return contact
+
+
+def do_find_or_create_contact(actor, workspace, email, name=""):
+    """The contact who owns this address in this workspace, created on first contact.
+    Mail from a known company domain joins that company."""
+    email = normalize_email(email)
+    existing = ContactEmail.objects.filter(workspace=workspace, email=email).select_related("contact").first()
+    if existing:
+        return existing.contact
+    domain = email.rpartition("@")[2]
+    company = Company.objects.filter(workspace=workspace, domain=domain).first() if domain else None
+    try:
+        with transaction.atomic():
+            return do_create_contact(actor, workspace, name=name, emails=[email] if email else [], company=company)
+    except IntegrityError:
+        # Another worker created it between our lookup and insert.
+        return ContactEmail.objects.get(workspace=workspace, email=email).contact
+
+
+@transaction.atomic
+def do_set_contact_flags(actor, contact, *, vip, sensitive, reason):
+    if (vip or sensitive) and not reason.strip():
+        raise ValueError("Flagging a contact vip or sensitive needs a reason")
+    before = {"vip": contact.vip, "sensitive": contact.sensitive}
+    contact.vip, contact.sensitive, contact.flag_reason = vip, sensitive, reason.strip()
+    contact.save(update_fields=["vip", "sensitive", "flag_reason"])
+    record_event(contact.workspace, actor, "contact.flags_changed", contact, before=before, vip=vip, sensitive=sensitive, reason=reason)
+    return contact

@@ -1,0 +1,26 @@
+"""pytest fixtures for the real test mail servers.
+
+Register project-wide with ``pytest_plugins = ["lbsup.testing.pytest_plugin"]``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lbsup.testing.mailservers import ImapServer, SmtpSink, dovecot_available
+
+
+@pytest.fixture
+def smtp_sink():
+    """A running SmtpSink on a free 127.0.0.1 port, stopped after the test."""
+    with SmtpSink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def imap_server():
+    """A running throw-away dovecot IMAP server; skipped only if dovecot is not installed."""
+    if not dovecot_available():
+        pytest.skip("dovecot binary missing: apt-get install -y dovecot-imapd")
+    with ImapServer() as server:
+        yield server

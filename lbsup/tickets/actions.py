@@ -1,0 +1,170 @@
+"""Every write to tickets and messages. Views, API, CLI and jobs call these."""
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from lbsup.audit.actions import record_event
+from lbsup.audit.actors import ASSISTANT, is_person
+from lbsup.workspaces.models import Workspace
+
+from .models import AuthorKind, Direction, Message, Status, Ticket
+
+
+def _allocate_ticket_number(workspace):
+    # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite IMMEDIATE),
+    # so concurrent intakes never get the same number.
+    Workspace.objects.filter(pk=workspace.pk).update(next_ticket_number=F("next_ticket_number") + 1)
+    return Workspace.objects.values_list("next_ticket_number", flat=True).get(pk=workspace.pk) - 1
+
+
+def _check_same_workspace(workspace, *objects):
+    for obj in objects:
+        if obj is not None and obj.workspace_id != workspace.id:
+            raise ValueError(f"{obj._meta.verbose_name} belongs to another workspace")
+
+
+@transaction.atomic
+def do_create_ticket(actor, workspace, *, contact, subject, channel, text, html="", at=None, message_id="",
+                     in_reply_to="", references=""):
+    """Open a ticket from a customer's first message."""
+    _check_same_workspace(workspace, contact)
+    at = at or timezone.now()
+    ticket = Ticket.objects.create(
+        workspace=workspace,
+        number=_allocate_ticket_number(workspace),
+        subject=subject[:300],
+        contact=contact,
+        channel=channel,
+        created_at=at,
+        updated_at=at,
+        last_message_at=at,
+    )
+    record_event(workspace, actor, "ticket.created", ticket, number=ticket.number, channel=channel)
+    _create_message(
+        actor, ticket, direction=Direction.INBOUND, author_kind=AuthorKind.CONTACT, author_contact=contact,
+        text=text, html=html, at=at, message_id=message_id, in_reply_to=in_reply_to, references=references,
+    )
+    return ticket
+
+
+def _create_message(actor, ticket, *, direction, author_kind, text, at, author_contact=None, author_user=None,
+                    html="", message_id="", in_reply_to="", references="", sent_at=None):
+    message = Message.objects.create(
+        workspace_id=ticket.workspace_id,
+        ticket=ticket,
+        direction=direction,
+        author_kind=author_kind,
+        author_contact=author_contact,
+        author_user=author_user,
+        text=text,
+        html=html,
+        message_id=message_id,
+        in_reply_to=in_reply_to,
+        references=references,
+        created_at=at,
+        sent_at=sent_at,
+    )
+    record_event(ticket.workspace, actor, f"message.{direction}", message, ticket=ticket.number)
+    return message
+
+
+@transaction.atomic
+def do_add_customer_message(actor, ticket, *, text, html="", at=None, message_id="", in_reply_to="", references="",
+                            author_contact=None):
+    """A customer wrote again on an existing ticket: a closed or waiting ticket comes back to the queue."""
+    at = at or timezone.now()
+    message = _create_message(
+        actor, ticket, direction=Direction.INBOUND, author_kind=AuthorKind.CONTACT,
+        author_contact=author_contact or ticket.contact, text=text, html=html, at=at,
+        message_id=message_id, in_reply_to=in_reply_to, references=references,
+    )
+    updates = {"last_message_at": at, "updated_at": timezone.now()}
+    if ticket.status in (Status.WAITING, Status.RESOLVED, Status.CLOSED):
+        updates["status"] = Status.OPEN
+        record_event(ticket.workspace, actor, "ticket.reopened_by_customer", ticket, before=ticket.status)
+    _update_ticket(ticket, **updates)
+    return message
+
+
+@transaction.atomic
+def do_record_outbound(actor, ticket, *, text, html="", at=None, message_id="", in_reply_to="", references="",
+                       sent_at=None):
+    """Store a reply that a named person sent to the customer. Automation never sends."""
+    if not is_person(actor):
+        raise PermissionError("Only a person can send a reply to a customer")
+    at = at or timezone.now()
+    message = _create_message(
+        actor, ticket, direction=Direction.OUTBOUND, author_kind=AuthorKind.USER, author_user=actor, text=text,
+        html=html, at=at, message_id=message_id, in_reply_to=in_reply_to, references=references,
+        sent_at=sent_at or at,
+    )
+    updates = {"last_message_at": at, "updated_at": timezone.now()}
+    if ticket.first_response_at is None:
+        updates["first_response_at"] = at
+    _update_ticket(ticket, **updates)
+    return message
+
+
+@transaction.atomic
+def do_add_note(actor, ticket, text, *, at=None):
+    """An internal note: never shown to the customer. The assistant writes notes too."""
+    if not text.strip():
+        raise ValueError("A note cannot be empty")
+    at = at or timezone.now()
+    kind = AuthorKind.ASSISTANT if actor == ASSISTANT else AuthorKind.USER
+    return _create_message(
+        actor, ticket, direction=Direction.NOTE, author_kind=kind, author_user=actor if is_person(actor) else None,
+        text=text, at=at,
+    )
+
+
+@transaction.atomic
+def do_assign(actor, ticket, assignee):
+    if assignee is not None and not assignee.memberships.filter(workspace_id=ticket.workspace_id).exists():
+        raise ValueError(f"{assignee} is not a member of {ticket.workspace}")
+    before = ticket.assignee.get_username() if ticket.assignee_id else None
+    _update_ticket(ticket, assignee=assignee, updated_at=timezone.now())
+    record_event(ticket.workspace, actor, "ticket.assigned", ticket, before=before,
+                 after=assignee.get_username() if assignee else None)
+    return ticket
+
+
+@transaction.atomic
+def do_change_status(actor, ticket, status, *, reason="", at=None):
+    if status not in Status.values:
+        raise ValueError(f"Unknown status {status!r}")
+    before = ticket.status
+    updates = {"status": status, "updated_at": timezone.now()}
+    if status == Status.RESOLVED:
+        updates["resolved_at"] = at or timezone.now()
+    elif status != Status.CLOSED:
+        updates["resolved_at"] = None
+    _update_ticket(ticket, **updates)
+    record_event(ticket.workspace, actor, "ticket.status_changed", ticket, before=before, after=status, reason=reason)
+    return ticket
+
+
+@transaction.atomic
+def do_set_priority(actor, ticket, priority, *, reason=""):
+    before = ticket.priority
+    _update_ticket(ticket, priority=priority, updated_at=timezone.now())
+    record_event(ticket.workspace, actor, "ticket.priority_changed", ticket, before=before, after=priority, reason=reason)
+    return ticket
+
+
+@transaction.atomic
+def do_route(actor, ticket, *, category, team, reason=""):
+    """Set the ticket's category and owning team (triage does this; a person can override it)."""
+    _check_same_workspace(ticket.workspace, team)
+    before = {"category": ticket.category, "team": ticket.team.slug if ticket.team_id else None}
+    _update_ticket(ticket, category=category, team=team, updated_at=timezone.now())
+    record_event(ticket.workspace, actor, "ticket.routed", ticket, before=before,
+                 after={"category": category, "team": team.slug if team else None}, reason=reason)
+    return ticket
+
+
+def _update_ticket(ticket, **fields):
+    for name, value in fields.items():
+        setattr(ticket, name, value)
+    ticket.save(update_fields=list(fields))
