@@ -2,6 +2,8 @@ import pytest
 
 from lbsup.testing.personas import make_personas
 
+pytest_plugins = ["lbsup.testing.pytest_plugin"]
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _huey_runs_jobs_inline():

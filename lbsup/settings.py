@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "lbsup.workspaces",
     "lbsup.crm",
     "lbsup.tickets",
+    "lbsup.intake",
+    "lbsup.playbooks",
+    "lbsup.triage",
     "lbsup.demo",
 ]
 

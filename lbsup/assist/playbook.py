@@ -70,8 +70,8 @@ TRIGGERS = (
     "contact_flags", "amount_above", "repeat_contacts", "urgency_at_least",
 )
 BUILTIN_SLOTS = frozenset(
-    {"customer_name", "agent_name", "business_name", "business_phone", "business_address",
-     "business_hours", "business_website", "greeting", "sign_off"}
+    {"customer_name", "first_name", "customer_email", "agent_name", "manager_name", "business_name",
+     "business_phone", "business_address", "business_hours", "business_website", "greeting", "sign_off"}
 )
 # Categories like these must never be answered as routine, whatever a playbook says.
 SENSITIVE_CATEGORY_WORDS = re.compile(r"complain|emergenc|urgent|injur|legal", re.IGNORECASE)

@@ -16,14 +16,18 @@ from django.utils import timezone
 from lbsup.audit.actors import SYSTEM
 from lbsup.crm.actions import do_create_company, do_create_contact, do_set_contact_flags
 from lbsup.crm.models import Company, ContactEmail
+from lbsup.playbooks.actions import do_approve_playbook, do_upload_playbook
+from lbsup.playbooks.models import PlaybookVersion
 from lbsup.tickets.actions import (
     do_add_customer_message, do_add_note, do_change_status, do_create_ticket, do_record_outbound,
 )
-from lbsup.tickets.models import Message
+from lbsup.tickets.models import Direction, Message
+from lbsup.triage.tasks import triage_message_job
 from lbsup.workspaces.actions import do_create_team, do_create_workspace, do_set_membership
 from lbsup.workspaces.models import Membership, Role, Team, Workspace
 
 DATA_DIR = Path(__file__).parent / "data"
+PLAYBOOK_DIR = Path(__file__).parent / "playbooks"
 DEMO_SLUGS = ("bright-smile", "northwind")
 
 
@@ -49,9 +53,22 @@ def load_demo(stdout=None):
         data = yaml.safe_load((DATA_DIR / f"{slug}.yaml").read_text(encoding="utf-8"))
         with transaction.atomic():
             workspace = _load_business(data, users)
+            _ensure_playbook(workspace, users["lead"])
+        # Triage runs as background jobs, like for any inbound mail; it is idempotent.
+        for message_id in Message.objects.filter(
+            workspace=workspace, direction=Direction.INBOUND, triage__isnull=True
+        ).values_list("pk", flat=True):
+            triage_message_job(message_id)
         if stdout:
             stdout.write(f"{workspace.name}: {workspace.tickets.count()} tickets, {workspace.contacts.count()} contacts")
     return users
+
+
+def _ensure_playbook(workspace, lead):
+    if PlaybookVersion.objects.filter(workspace=workspace).exists():
+        return
+    text = (PLAYBOOK_DIR / f"{workspace.slug}.yaml").read_text(encoding="utf-8")
+    do_approve_playbook(lead, do_upload_playbook(lead, workspace, text, source=f"{workspace.slug}.yaml"))
 
 
 def _ensure_user(demo_user):

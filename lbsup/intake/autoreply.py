@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class AutoKind(str, Enum):
+class AutoKind(StrEnum):
     AUTO_REPLY = "auto_reply"
     BOUNCE = "bounce"
     LIST = "list"

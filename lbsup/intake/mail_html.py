@@ -133,7 +133,11 @@ class _TextExtractor(HTMLParser):
             if blank and collapsed and not collapsed[-1].strip(" >"):
                 continue
             collapsed.append(line)
-        return "\n".join(collapsed).strip("\n")
+        while collapsed and not collapsed[-1].strip(" >"):
+            collapsed.pop()
+        while collapsed and not collapsed[0].strip(" >"):
+            collapsed.pop(0)
+        return "\n".join(collapsed)
 
 
 def html_to_text(html: str) -> str:

@@ -31,9 +31,9 @@ _SEPARATOR_LINE = re.compile(
 _APPLE_FORWARD = re.compile(r"^\s*(begin forwarded message|anfang der weitergeleiteten nachricht)\s*:\s*$", re.I)
 _OUTLOOK_RULE = re.compile(r"^\s*_{10,}\s*$")
 
-_ATTRIBUTION_END = re.compile(
-    r"(wrote|writes|schrieb|escribió|escribio|a écrit|a ecrit|ha scritto|schreef|escreveu|"
-    r"pisze|napisał|skrev|kirjoitti|написал)\s*:\s*$",
+_ATTRIBUTION_VERB = re.compile(
+    r"(\bwrote|\bwrites|\bschrieb|\bescribió|\bescribio|\ba écrit|\ba ecrit|\bha scritto|\bschreef|"
+    r"\bescreveu|\bpisze|\bnapisał|\bskrev|\bkirjoitti|написал)\b",
     re.IGNORECASE,
 )
 _ATTRIBUTION_START = re.compile(
@@ -108,7 +108,8 @@ def _attribution_start(lines: list[str], index: int) -> int | None:
         joined = f"{joined} {lines[index + offset].strip()}".strip()
         if len(joined) > 400:
             return None
-        if _ATTRIBUTION_END.search(joined):
+        # German puts the sender after the verb: "Am …, schrieb Ana <a@x>:"
+        if joined.endswith(":") and _ATTRIBUTION_VERB.search(joined):
             return index
     return None
 

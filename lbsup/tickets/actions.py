@@ -26,7 +26,7 @@ def _check_same_workspace(workspace, *objects):
 
 @transaction.atomic
 def do_create_ticket(actor, workspace, *, contact, subject, channel, text, html="", at=None, message_id="",
-                     in_reply_to="", references=""):
+                     in_reply_to="", references="", **message_fields):
     """Open a ticket from a customer's first message."""
     _check_same_workspace(workspace, contact)
     at = at or timezone.now()
@@ -44,12 +44,14 @@ def do_create_ticket(actor, workspace, *, contact, subject, channel, text, html=
     _create_message(
         actor, ticket, direction=Direction.INBOUND, author_kind=AuthorKind.CONTACT, author_contact=contact,
         text=text, html=html, at=at, message_id=message_id, in_reply_to=in_reply_to, references=references,
+        thread_reason=message_fields.pop("thread_reason", "new ticket"), **message_fields,
     )
     return ticket
 
 
 def _create_message(actor, ticket, *, direction, author_kind, text, at, author_contact=None, author_user=None,
-                    html="", message_id="", in_reply_to="", references="", sent_at=None):
+                    html="", message_id="", in_reply_to="", references="", sent_at=None, quoted_text="",
+                    dedup_key="", thread_reason=""):
     message = Message.objects.create(
         workspace_id=ticket.workspace_id,
         ticket=ticket,
@@ -64,6 +66,9 @@ def _create_message(actor, ticket, *, direction, author_kind, text, at, author_c
         references=references,
         created_at=at,
         sent_at=sent_at,
+        quoted_text=quoted_text,
+        dedup_key=dedup_key,
+        thread_reason=thread_reason,
     )
     record_event(ticket.workspace, actor, f"message.{direction}", message, ticket=ticket.number)
     return message
@@ -71,13 +76,13 @@ def _create_message(actor, ticket, *, direction, author_kind, text, at, author_c
 
 @transaction.atomic
 def do_add_customer_message(actor, ticket, *, text, html="", at=None, message_id="", in_reply_to="", references="",
-                            author_contact=None):
+                            author_contact=None, **message_fields):
     """A customer wrote again on an existing ticket: a closed or waiting ticket comes back to the queue."""
     at = at or timezone.now()
     message = _create_message(
         actor, ticket, direction=Direction.INBOUND, author_kind=AuthorKind.CONTACT,
         author_contact=author_contact or ticket.contact, text=text, html=html, at=at,
-        message_id=message_id, in_reply_to=in_reply_to, references=references,
+        message_id=message_id, in_reply_to=in_reply_to, references=references, **message_fields,
     )
     updates = {"last_message_at": at, "updated_at": timezone.now()}
     if ticket.status in (Status.WAITING, Status.RESOLVED, Status.CLOSED):
@@ -154,13 +159,44 @@ def do_set_priority(actor, ticket, priority, *, reason=""):
 
 
 @transaction.atomic
-def do_route(actor, ticket, *, category, team, reason=""):
+def do_route(actor, ticket, *, category, team, confidence=None, reason=""):
     """Set the ticket's category and owning team (triage does this; a person can override it)."""
     _check_same_workspace(ticket.workspace, team)
     before = {"category": ticket.category, "team": ticket.team.slug if ticket.team_id else None}
-    _update_ticket(ticket, category=category, team=team, updated_at=timezone.now())
+    _update_ticket(
+        ticket, category=category, team=team, category_confidence=confidence,
+        category_source="person" if is_person(actor) else "assistant", updated_at=timezone.now(),
+    )
     record_event(ticket.workspace, actor, "ticket.routed", ticket, before=before,
-                 after={"category": category, "team": team.slug if team else None}, reason=reason)
+                 after={"category": category, "team": team.slug if team else None}, confidence=confidence,
+                 reason=reason)
+    return ticket
+
+
+@transaction.atomic
+def do_escalate(actor, ticket, *, reasons, team=None):
+    """Send the ticket to a person with the reasons spelled out (rule or model, and the evidence)."""
+    if not reasons:
+        raise ValueError("An escalation needs a reason")
+    _check_same_workspace(ticket.workspace, team)
+    first = reasons[0]
+    label = first if isinstance(first, str) else f"{first['rule']}: {', '.join(first.get('evidence', []))}"
+    fields = {"status": Status.ESCALATED, "escalation_reason": label[:300], "updated_at": timezone.now()}
+    if team is not None:
+        fields["team"] = team
+    before = ticket.status
+    _update_ticket(ticket, **fields)
+    record_event(ticket.workspace, actor, "ticket.escalated", ticket, before=before, reasons=reasons,
+                 team=team.slug if team else None)
+    return ticket
+
+
+@transaction.atomic
+def do_deescalate(actor, ticket, *, reason):
+    if not reason.strip():
+        raise ValueError("Removing an escalation needs a reason")
+    _update_ticket(ticket, status=Status.OPEN, escalation_reason="", updated_at=timezone.now())
+    record_event(ticket.workspace, actor, "ticket.deescalated", ticket, reason=reason)
     return ticket
 
 

@@ -40,6 +40,13 @@ class Ticket(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     priority = models.IntegerField(choices=Priority.choices, default=Priority.NORMAL)
     category = models.CharField(max_length=64, blank=True)
+    # Who set the category: the assistant's guess may be replaced by a later triage,
+    # a person's choice never is.
+    category_source = models.CharField(
+        max_length=16, blank=True, choices=[("assistant", "Assistant"), ("person", "Person")]
+    )
+    category_confidence = models.FloatField(null=True, blank=True)
+    escalation_reason = models.CharField(max_length=300, blank=True, help_text="The first reason, for the queue badge")
     team = models.ForeignKey("workspaces.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
@@ -87,9 +94,13 @@ class Message(models.Model):
     author_kind = models.CharField(max_length=16, choices=AuthorKind.choices)
     author_contact = models.ForeignKey("crm.Contact", null=True, blank=True, on_delete=models.SET_NULL)
     author_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    text = models.TextField(blank=True)
+    text = models.TextField(blank=True, help_text="The new text, without quoted earlier mail")
+    quoted_text = models.TextField(blank=True, help_text="Quoted earlier mail and signature, kept but folded")
     html = models.TextField(blank=True, help_text="Sanitized HTML, safe to render")
     message_id = models.CharField(max_length=998, blank=True, db_index=True)
+    # Normalized Message-ID (or a content hash): the same mail arriving twice is one message.
+    dedup_key = models.CharField(max_length=255, blank=True)
+    thread_reason = models.CharField(max_length=200, blank=True, help_text="Why this message joined its ticket")
     in_reply_to = models.CharField(max_length=998, blank=True)
     references = models.TextField(blank=True)
     created_at = models.DateTimeField(db_index=True)
@@ -98,6 +109,11 @@ class Message(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["ticket", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "dedup_key"], condition=~models.Q(dedup_key=""), name="message_once_per_workspace"
+            )
+        ]
 
     def __str__(self):
         return f"{self.get_direction_display()} on #{self.ticket.number}"
@@ -124,6 +140,7 @@ class Attachment(models.Model):
     file = models.FileField(upload_to=attachment_path, max_length=500, blank=True)
     content_id = models.CharField(max_length=255, blank=True)
     inline = models.BooleanField(default=False)
+    skipped_reason = models.CharField(max_length=300, blank=True, help_text="Why the content was not stored")
 
     def __str__(self):
         return self.filename

@@ -2,6 +2,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
+from lbsup.triage.highlight import evidence_ranges, evidence_words, highlight
+from lbsup.triage.models import TriageRecord
 from lbsup.workspaces.access import membership_or_404
 
 from .models import Status, Ticket
@@ -37,7 +39,16 @@ def ticket_detail(request, slug, number):
         workspace=membership.workspace,
         number=number,
     )
-    messages = ticket.messages.select_related("author_user", "author_contact").prefetch_related("attachments")
+    messages = list(ticket.messages.select_related("author_user", "author_contact").prefetch_related("attachments"))
+    records = {r.message_id: r for r in TriageRecord.objects.filter(ticket=ticket)}
+    for message in messages:
+        message.triage_record = records.get(message.pk)
+        if message.triage_record:
+            result = message.triage_record.result
+            message.highlighted = highlight(
+                message.text, evidence_ranges(message.text, result["details"], evidence_words(result))
+            )
+    latest = max(records.values(), key=lambda r: (r.created_at, r.pk), default=None)
     history = ticket.workspace.audit_events.filter(target_type="ticket", target_id=str(ticket.pk)).select_related(
         "actor_user"
     )
@@ -45,5 +56,5 @@ def ticket_detail(request, slug, number):
         request,
         "tickets/ticket_detail.html",
         {"workspace": membership.workspace, "membership": membership, "ticket": ticket, "thread": messages,
-         "history": history[:100]},
+         "history": history[:100], "triage": latest},
     )

@@ -1,0 +1,71 @@
+"""Triage throughput, latency, memory and model load time on real support texts.
+
+Usage: .venv/bin/python bench/triage.py [--playbook northwind] [--messages 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import resource
+import statistics
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" if (ROOT.parent / "shared" / "data").exists() else Path("/work/shared/data")
+
+
+def sample_texts(limit: int) -> list[str]:
+    texts = []
+    with open(DATA / "bitext_cs" / "ours_test.csv", newline="") as handle:
+        texts.extend(row["text"] for row in csv.DictReader(handle))
+    with open(DATA / "ibm_twitter_cdp" / "test.jsonl") as handle:
+        for line in handle:
+            record = json.loads(line)
+            texts.append(json.dumps(record)[:2000])
+    return texts[:limit]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--playbook", default="northwind")
+    parser.add_argument("--messages", type=int, default=1000)
+    args = parser.parse_args()
+
+    from lbsup.assist.classifier import train_category_model
+    from lbsup.assist.playbook import load_playbook_file
+    from lbsup.assist.results import MessageInput, Sender
+    from lbsup.assist.triage import triage, triage_batch
+
+    started = time.perf_counter()
+    playbook = load_playbook_file(str(ROOT / "lbsup" / "demo" / "playbooks" / f"{args.playbook}.yaml"))
+    model = train_category_model(playbook.training_examples(), seed=0)
+    messages = [MessageInput("", text, Sender("c@example.com", ""), datetime.now(timezone.utc))
+                for text in sample_texts(args.messages)]
+    triage(messages[0], playbook, model)  # loads the language model and warms caches
+    load_seconds = time.perf_counter() - started
+
+    latencies = []
+    for item in messages:
+        t0 = time.perf_counter()
+        triage(item, playbook, model)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    t0 = time.perf_counter()
+    for start in range(0, len(messages), 64):
+        triage_batch(messages[start:start + 64], playbook, model)
+    batch_seconds = time.perf_counter() - t0
+
+    latencies.sort()
+    print(f"messages: {len(messages)} (bitext_cs test + ibm_twitter_cdp test), playbook {playbook.version}")
+    print(f"load+train+warm-up: {load_seconds:.2f} s")
+    print(f"single triage latency ms: p50 {statistics.median(latencies):.2f}  "
+          f"p95 {latencies[int(0.95 * len(latencies)) - 1]:.2f}  max {latencies[-1]:.2f}")
+    print(f"batch throughput: {len(messages) / batch_seconds:.0f} messages/s")
+    print(f"max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Inbound mail: raw bytes first, then parse → dedupe → thread → store, then triage.
+
+Two steps on purpose: do_receive commits the bytes alone, so a crash in any later
+step leaves a RawMessage in state `received` that do_process (or the recovery job)
+picks up again. Both steps are idempotent."""
+
+import hashlib
+import logging
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from lbsup.audit.actions import record_event
+from lbsup.audit.actors import SYSTEM
+from lbsup.crm.actions import do_find_or_create_contact
+from lbsup.tickets.actions import do_add_customer_message, do_create_ticket
+from lbsup.tickets.models import Attachment, Channel, Message
+
+from .mailparse import MailRejected, parse_message
+from .models import InboundChannel, RawMessage
+from .thread_matching import find_ticket
+
+log = logging.getLogger(__name__)
+
+MAX_RAW_BYTES = 30 * 1024 * 1024
+TICKET_CHANNEL = {InboundChannel.WEB: Channel.WEB, InboundChannel.API: Channel.API}
+FINAL_STATES = (RawMessage.State.PROCESSED, RawMessage.State.DUPLICATE, RawMessage.State.FILTERED,
+                RawMessage.State.REJECTED)
+
+
+class MessageTooLarge(ValueError):
+    pass
+
+
+def do_receive(workspace, raw, *, channel, source=None):
+    """Store the bytes exactly as they arrived (or find the same bytes stored before)."""
+    if len(raw) > MAX_RAW_BYTES:
+        raise MessageTooLarge(f"message is {len(raw)} bytes; the limit is {MAX_RAW_BYTES}")
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        with transaction.atomic():
+            return RawMessage.objects.create(
+                workspace=workspace, channel=channel, content_sha256=digest, raw=raw, size=len(raw),
+                source=source or {},
+            )
+    except IntegrityError:
+        return RawMessage.objects.get(workspace=workspace, content_sha256=digest)
+
+
+def do_ingest(workspace, raw, *, channel, source=None):
+    raw_message = do_receive(workspace, raw, channel=channel, source=source)
+    return do_process(raw_message)
+
+
+def do_process(raw_message):
+    """Turn stored bytes into a ticket message. Safe to call again at any time."""
+    if raw_message.state in FINAL_STATES:
+        return raw_message
+    try:
+        mail = parse_message(bytes(raw_message.raw))
+    except MailRejected as rejected:
+        return _finish(raw_message, RawMessage.State.REJECTED, detail=rejected.reason)
+    try:
+        try:
+            with transaction.atomic():
+                return _store(raw_message, mail)
+        except IntegrityError:
+            # The same Message-ID was stored by another worker a moment ago: now it is a duplicate.
+            with transaction.atomic():
+                return _store(raw_message, mail)
+    except Exception as error:  # noqa: BLE001 - recorded and shown with a retry button; the job retries too
+        log.exception("Processing raw message %s failed", raw_message.pk)
+        RawMessage.objects.filter(pk=raw_message.pk).update(
+            state=RawMessage.State.FAILED, detail=f"{type(error).__name__}: {error}"[:2000],
+            attempts=raw_message.attempts + 1,
+        )
+        raw_message.refresh_from_db()
+        raise
+
+
+def _finish(raw_message, state, *, detail="", message=None, mail=None):
+    raw_message.state = state
+    raw_message.detail = detail[:2000]
+    raw_message.message = message
+    raw_message.attempts += 1
+    if mail is not None:
+        raw_message.dedup_key = mail.dedup_key[:255]
+        raw_message.subject = (mail.subject or "")[:300]
+        raw_message.from_email = (mail.from_email or "")[:320]
+    raw_message.save(update_fields=["state", "detail", "message", "attempts", "dedup_key", "subject", "from_email"])
+    return raw_message
+
+
+def _store(raw_message, mail):
+    workspace = raw_message.workspace
+    dedup_key = mail.dedup_key[:255]
+    existing = Message.objects.filter(workspace=workspace, dedup_key=dedup_key).first()
+    if existing:
+        return _finish(raw_message, RawMessage.State.DUPLICATE, mail=mail, message=existing,
+                       detail=f"same message as ticket #{existing.ticket.number}")
+    if mail.auto:
+        record_event(workspace, SYSTEM, "mail.filtered", raw_message, kind=str(mail.auto), reason=mail.auto_reason)
+        return _finish(raw_message, RawMessage.State.FILTERED, mail=mail, detail=f"{mail.auto}: {mail.auto_reason}")
+    if not mail.from_email:
+        return _finish(raw_message, RawMessage.State.REJECTED, mail=mail, detail="no sender address")
+
+    contact = do_find_or_create_contact(SYSTEM, workspace, mail.from_email, mail.from_name)
+    match = find_ticket(workspace, mail)
+    fields = {
+        "text": mail.new_text or mail.text,
+        "quoted_text": "\n\n".join(part for part in (mail.quoted_text, mail.signature) if part),
+        "html": mail.html,
+        "at": mail.date if mail.date and mail.date <= timezone.now() else timezone.now(),
+        "message_id": mail.message_id or "",
+        "in_reply_to": " ".join(mail.in_reply_to)[:998],
+        "references": " ".join(mail.references),
+        "dedup_key": dedup_key,
+        "thread_reason": match.reason,
+    }
+    if match.ticket is not None:
+        message = do_add_customer_message(SYSTEM, match.ticket, author_contact=contact, **fields)
+    else:
+        ticket = do_create_ticket(
+            SYSTEM, workspace, contact=contact, subject=mail.subject or "(no subject)",
+            channel=TICKET_CHANNEL.get(raw_message.channel, Channel.EMAIL), **fields,
+        )
+        message = ticket.messages.get()
+    _store_attachments(message, mail.attachments)
+    _finish(raw_message, RawMessage.State.PROCESSED, mail=mail, message=message,
+            detail="; ".join(mail.problems)[:2000])
+    from lbsup.triage.tasks import triage_message_job
+
+    transaction.on_commit(lambda: triage_message_job(message.pk))
+    return raw_message
+
+
+def _store_attachments(message, attachments):
+    for item in attachments:
+        attachment = Attachment(
+            workspace_id=message.workspace_id, message=message, filename=item.filename[:255] or "attachment",
+            content_type=item.content_type[:255], size=item.size, content_id=(item.content_id or "")[:255],
+            inline=item.inline, skipped_reason=(item.skipped_reason or "")[:300],
+        )
+        if not item.skipped_reason:
+            try:
+                attachment.file.save(attachment.filename, ContentFile(item.content), save=False)
+            except OSError as error:
+                # Disk full or unwritable: keep the message and say what is missing.
+                attachment.skipped_reason = f"could not store the file: {error.strerror or error}"[:300]
+        attachment.save()
+
+
+def compose_inbound(workspace, *, from_email, from_name="", subject="", text="", message_key=None):
+    """A web-form or API submission as a plain RFC 5322 message, so every channel takes
+    the same raw-first, deduplicated path. message_key (an idempotency key) makes a
+    resubmission the same message."""
+    from email.message import EmailMessage
+    from email.utils import formataddr, formatdate, make_msgid
+
+    mail = EmailMessage()
+    mail["From"] = formataddr((from_name, from_email))
+    mail["To"] = workspace.support_email
+    mail["Subject"] = subject
+    mail["Date"] = formatdate(localtime=False)
+    key = hashlib.sha256(f"{workspace.pk}:{message_key}".encode()).hexdigest()[:32] if message_key else None
+    mail["Message-ID"] = f"<{key}@{workspace.slug}.intake.lbsup>" if key else make_msgid(domain="intake.lbsup")
+    mail.set_content(text)
+    return mail.as_bytes()

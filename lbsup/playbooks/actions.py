@@ -1,0 +1,80 @@
+import difflib
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from lbsup.assist.playbook import PlaybookError, Problem, load_playbook
+from lbsup.audit.actions import record_event
+from lbsup.audit.actors import is_person
+from lbsup.workspaces.models import Membership, Role
+
+from .models import PlaybookVersion
+
+APPROVER_ROLES = (Role.LEAD, Role.ADMIN)
+
+
+def parse_for_workspace(workspace, text, source="<upload>"):
+    """Validate a playbook file and that it is written for this workspace."""
+    playbook = load_playbook(text, source=source)
+    if playbook.workspace != workspace.slug:
+        raise PlaybookError(source, [Problem(1, "workspace", f"this playbook is for {playbook.workspace!r}, "
+                                                             f"not {workspace.slug!r}")])
+    return playbook
+
+
+@transaction.atomic
+def do_upload_playbook(actor, workspace, text, *, note="", source="<upload>"):
+    """Store a new version, pending approval. Invalid files raise PlaybookError and store nothing."""
+    playbook = parse_for_workspace(workspace, text, source)
+    last = PlaybookVersion.objects.filter(workspace=workspace).aggregate(n=Max("number"))["n"] or 0
+    version = PlaybookVersion.objects.create(
+        workspace=workspace, number=last + 1, text=text, content_hash=playbook.content_hash,
+        uploaded_by=actor if is_person(actor) else None, note=note,
+    )
+    record_event(workspace, actor, "playbook.uploaded", version, number=version.number, hash=playbook.content_hash)
+    return version
+
+
+@transaction.atomic
+def do_approve_playbook(actor, version):
+    """A lead or admin of the workspace makes a pending version the active one."""
+    workspace = version.workspace
+    if not is_person(actor) or not Membership.objects.filter(
+        workspace=workspace, user=actor, role__in=APPROVER_ROLES
+    ).exists():
+        raise PermissionError("Only a lead or admin of this workspace can approve a playbook")
+    version = PlaybookVersion.objects.select_for_update().get(pk=version.pk)
+    if version.state != PlaybookVersion.State.PENDING:
+        raise ValueError(f"Version {version.number} is {version.get_state_display().lower()}, not pending")
+    previous = PlaybookVersion.objects.filter(workspace=workspace, state=PlaybookVersion.State.ACTIVE).first()
+    if previous:
+        previous.state = PlaybookVersion.State.SUPERSEDED
+        previous.save(update_fields=["state"])
+    version.state = PlaybookVersion.State.ACTIVE
+    version.approved_by = actor
+    version.approved_at = timezone.now()
+    version.save(update_fields=["state", "approved_by", "approved_at"])
+    record_event(workspace, actor, "playbook.approved", version, number=version.number,
+                 superseded=previous.number if previous else None)
+    return version
+
+
+@transaction.atomic
+def do_reject_playbook(actor, version, reason):
+    if version.state != PlaybookVersion.State.PENDING:
+        raise ValueError("Only a pending version can be rejected")
+    version.state = PlaybookVersion.State.REJECTED
+    version.note = reason
+    version.save(update_fields=["state", "note"])
+    record_event(version.workspace, actor, "playbook.rejected", version, number=version.number, reason=reason)
+    return version
+
+
+def playbook_diff(old, new):
+    """Unified diff between two versions' files (old may be None for the first one)."""
+    before = old.text.splitlines(keepends=True) if old else []
+    return "".join(difflib.unified_diff(
+        before, new.text.splitlines(keepends=True),
+        fromfile=f"v{old.number}" if old else "(none)", tofile=f"v{new.number}",
+    ))
