@@ -56,13 +56,16 @@ def macro_f1(truth: list[str], predicted: list[str]) -> float:
 
 
 def tune_threshold(top_probabilities: np.ndarray, correct: np.ndarray, is_oos: np.ndarray) -> float:
-    """Threshold maximising the mean of in-scope accuracy and out-of-scope recall on val."""
+    """Threshold maximising accuracy over all of val, `oos` counted as one more class.
+
+    (Maximising the plain mean of in-scope accuracy and oos recall over-weights
+    the few oos examples: on CLINC150 it picks ~0.96 and loses 8 points of
+    in-scope accuracy for recall.)
+    """
     best_threshold, best_score = 0.0, -1.0
     for threshold in np.unique(np.concatenate([[0.0], top_probabilities])):
         accepted = top_probabilities >= threshold
-        in_scope_accuracy = (correct & accepted)[~is_oos].mean()
-        oos_recall = (~accepted)[is_oos].mean()
-        score = (in_scope_accuracy + oos_recall) / 2
+        score = np.where(is_oos, ~accepted, correct & accepted).mean()
         if score > best_score:
             best_threshold, best_score = float(threshold), score
     return best_threshold

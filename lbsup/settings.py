@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "lbsup.intake",
     "lbsup.playbooks",
     "lbsup.triage",
+    "lbsup.outbound",
     "lbsup.demo",
 ]
 

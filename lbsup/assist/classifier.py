@@ -32,6 +32,9 @@ FORMAT_VERSION = 1
 EMBEDDING_WEIGHT = 2.0
 REGULARIZATION_C = 10.0
 CALIBRATION_FOLDS = 3
+# One held-out third already gives thousands of predictions to fit a single
+# temperature on; fitting every fold would double training time on big sets.
+CALIBRATION_SINGLE_FOLD_FROM = 3000
 EVIDENCE_TERMS = 5
 WORD_PARAMS = {"ngram_range": (1, 2), "sublinear_tf": True, "dtype": np.float32}
 CHAR_PARAMS = {"analyzer": "char_wb", "ngram_range": (2, 5), "sublinear_tf": True, "dtype": np.float32}
@@ -238,7 +241,11 @@ def _calibrated_temperature(
     if len(texts) < 2 * CALIBRATION_FOLDS or n_labels < 2:
         return 1.0
     logits = np.zeros((len(texts), n_labels), dtype=np.float64)
-    for train_rows, held_rows in KFold(CALIBRATION_FOLDS, shuffle=True, random_state=seed).split(texts):
+    seen = np.zeros(len(texts), dtype=bool)
+    folds = KFold(CALIBRATION_FOLDS, shuffle=True, random_state=seed).split(texts)
+    for fold_number, (train_rows, held_rows) in enumerate(folds):
+        if fold_number > 0 and len(texts) >= CALIBRATION_SINGLE_FOLD_FROM:
+            break
         fold_texts = [texts[i] for i in train_rows]
         word, char = _fit_lexical(fold_texts)
         coef, intercept = _fit_linear(
@@ -246,8 +253,8 @@ def _calibrated_temperature(
         )
         held = _features(word, char, [texts[i] for i in held_rows], embeddings[held_rows])
         logits[held_rows] = np.asarray(held @ coef.T) + intercept
-    # Labels seen only in the held-out fold cannot be predicted there; they say nothing about temperature.
-    seen = logits[np.arange(len(targets)), targets] > -1e3
+        # Labels absent from a fold's training part cannot be predicted; they say nothing about temperature.
+        seen[held_rows] = logits[held_rows, targets[held_rows]] > -1e3
     if seen.sum() < 2:
         return 1.0
     logits, truth = logits[seen], targets[seen]

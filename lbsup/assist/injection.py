@@ -19,7 +19,11 @@ INJECTION_THRESHOLD = 0.5
 EXTRA_INJECTION_CUES = _cues({
     r"(?:forget|ignore|disregard|override|bypass) (?:all |any |everything |the )?(?:you(?:'ve| have)? (?:were|been) told|"
     r"(?:of )?(?:your|the|these|those|previous|prior|above|earlier) (?:guidelines|instructions|directives|policies|policy|programming|training|constraints|restrictions|rules))": 1.0,
-    r"(?:pretend|act|behave|respond) (?:to be|as if|as) (?:you are |you're )?(?:a|an|the|my) ": 0.6,
+    r"(?<!\bi )(?<!\bwe )(?<!\bwho )(?:pretend|act|behave|respond) (?:to be|as if|as) (?:you are |you're )?(?:a|an|the|my)": 0.6,
+    r"pretend (?:that )?(?:you(?:'re| are)|to be)": 0.6,
+    r"<\|(?:im_start|im_end|system|endoftext|user|assistant)": 1.0,
+    r"(?m:^)\s*(?:system|assistant|ai|bot|admin)\s*:": 0.9,
+    r"(?:system|admin|assistant)\s*:\s*(?:ignore|approve|issue|grant|you|override|mark|set|refund|give)": 0.9,
     r"as an? (?:ai|language model|assistant|llm|chatbot|bot)\b": 0.6,
     r"(?:dear|attention|note to|hey|hi|hello) (?:ai|assistant|chatbot|bot|gpt|llm|model|language model)\b": 0.7,
     r"(?:\[/?inst\]|\[/?system\]|<<\s*/?sys\s*>>|###\s*(?:instruction|system|response)|</?system>|"

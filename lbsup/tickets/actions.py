@@ -5,7 +5,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from lbsup.audit.actions import record_event
-from lbsup.audit.actors import ASSISTANT, is_person
+from lbsup.audit.actors import ASSISTANT, SYSTEM, is_person
 from lbsup.workspaces.models import Workspace
 
 from .models import AuthorKind, Direction, Message, Status, Ticket
@@ -94,21 +94,38 @@ def do_add_customer_message(actor, ticket, *, text, html="", at=None, message_id
 
 @transaction.atomic
 def do_record_outbound(actor, ticket, *, text, html="", at=None, message_id="", in_reply_to="", references="",
-                       sent_at=None):
-    """Store a reply that a named person sent to the customer. Automation never sends."""
+                       queued=False):
+    """Store a reply that a named person approved for the customer. Automation never sends.
+    queued=True: it is on its way (the outbound app sends it and calls do_mark_sent);
+    otherwise it was already sent (history, imports)."""
     if not is_person(actor):
         raise PermissionError("Only a person can send a reply to a customer")
     at = at or timezone.now()
     message = _create_message(
         actor, ticket, direction=Direction.OUTBOUND, author_kind=AuthorKind.USER, author_user=actor, text=text,
         html=html, at=at, message_id=message_id, in_reply_to=in_reply_to, references=references,
-        sent_at=sent_at or at,
+        sent_at=None if queued else at,
     )
-    updates = {"last_message_at": at, "updated_at": timezone.now()}
-    if ticket.first_response_at is None:
-        updates["first_response_at"] = at
-    _update_ticket(ticket, **updates)
+    _update_ticket(ticket, last_message_at=at, updated_at=timezone.now())
+    if not queued:
+        _record_first_response(ticket, at)
     return message
+
+
+@transaction.atomic
+def do_mark_sent(message, at=None):
+    at = at or timezone.now()
+    Message.objects.filter(pk=message.pk).update(sent_at=at)
+    message.sent_at = at
+    _record_first_response(message.ticket, at)
+    record_event(message.ticket.workspace, SYSTEM, "message.sent", message, ticket=message.ticket.number)
+    return message
+
+
+def _record_first_response(ticket, at):
+    # Conditional UPDATE: the first reply to land wins, whichever worker records it.
+    Ticket.objects.filter(pk=ticket.pk, first_response_at__isnull=True).update(first_response_at=at)
+    ticket.refresh_from_db(fields=["first_response_at"])
 
 
 @transaction.atomic

@@ -3,7 +3,9 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from lbsup.intake.actions import do_process
 from lbsup.intake.imap import poll_mailbox
+from lbsup.intake.models import RawMessage
 from lbsup.intake.reconcile import reconcile_mailbox
 from lbsup.workspaces.models import Workspace
 
@@ -14,7 +16,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         for name, text in (("poll", "fetch new mail from the workspace's IMAP mailboxes now"),
-                           ("reconcile", "list mail on the server that is missing, duplicated or failed here")):
+                           ("reconcile", "list mail on the server that is missing, duplicated or failed here"),
+                           ("resume", "process mail that was stored but not processed (after a crash)")):
             command = sub.add_parser(name, help=text)
             command.add_argument("--workspace", required=True)
             if name == "reconcile":
@@ -24,6 +27,16 @@ class Command(BaseCommand):
         target = Workspace.objects.filter(slug=workspace).first()
         if target is None:
             raise CommandError(f"No workspace {workspace!r}")
+        if action == "resume":
+            pending = RawMessage.objects.filter(workspace=target, state__in=[RawMessage.State.RECEIVED,
+                                                                             RawMessage.State.FAILED])
+            for raw_message in pending:
+                try:
+                    do_process(raw_message)
+                except Exception as error:  # noqa: BLE001 - reported; stays failed and visible
+                    self.stderr.write(f"raw message {raw_message.pk}: {error}")
+                self.stdout.write(f"raw message {raw_message.pk}: {raw_message.state}")
+            return
         mailboxes = list(target.mailboxes.filter(enabled=True))
         if not mailboxes:
             raise CommandError(f"{workspace} has no IMAP mailbox configured")

@@ -1,0 +1,176 @@
+"""Sending a reply: only a named person approves; the worker sends exactly once."""
+
+import datetime
+import smtplib
+import socket
+from email.utils import formataddr, make_msgid
+
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.html import escape
+
+from lbsup.audit.actions import record_event
+from lbsup.audit.actors import SYSTEM, is_person
+from lbsup.intake.addresses import reply_address, split_address
+from lbsup.tickets.actions import do_mark_sent, do_record_outbound
+from lbsup.tickets.models import Direction
+from lbsup.workspaces.models import DESK_ROLES, Membership
+
+from .models import OutboundEmail
+
+MAX_ATTEMPTS = 8
+STUCK_AFTER = datetime.timedelta(minutes=10)
+
+
+class NothingToSend(ValueError):
+    pass
+
+
+def backoff(attempts):
+    """30 s, 1 min, 2 min, … capped at one hour."""
+    return datetime.timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+
+
+def do_approve_and_send(actor, ticket, *, text, approval_key=None):
+    """A representative approves this text as the reply; it is queued for sending.
+    A second approval with the same approval_key (the same draft) returns the first."""
+    if not is_person(actor):
+        raise PermissionError("Only a person can approve a reply to a customer")
+    if not Membership.objects.filter(workspace_id=ticket.workspace_id, user=actor, role__in=DESK_ROLES).exists():
+        raise PermissionError("Only a member who works tickets here can approve a reply")
+    if not text.strip():
+        raise NothingToSend("The reply is empty")
+    to_email = ticket.contact.primary_email
+    if not to_email:
+        raise NothingToSend("The customer has no email address")
+    key = approval_key or make_msgid()
+    existing = OutboundEmail.objects.filter(workspace_id=ticket.workspace_id, approval_key=key).first()
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():
+            outbound = _queue(actor, ticket, text=text, to_email=to_email, key=key)
+    except IntegrityError:  # approved twice at the same moment: the other approval won
+        return OutboundEmail.objects.get(workspace_id=ticket.workspace_id, approval_key=key)
+    from .tasks import send_outbound_job
+
+    transaction.on_commit(lambda: send_outbound_job(outbound.pk))
+    return outbound
+
+
+def _queue(actor, ticket, *, text, to_email, key):
+    workspace = ticket.workspace
+    last_inbound = ticket.messages.filter(direction=Direction.INBOUND).exclude(message_id="").order_by(
+        "-created_at").first()
+    in_reply_to = last_inbound.message_id if last_inbound else ""
+    references = " ".join((last_inbound.references.split() + [in_reply_to]) if last_inbound else [])
+    domain = split_address(workspace.support_email)[2] or "lbsup.localhost"
+    message = do_record_outbound(
+        actor, ticket, text=text, message_id=make_msgid(domain=domain).strip("<>"), in_reply_to=in_reply_to,
+        references=references, queued=True,
+    )
+    subject = ticket.subject if ticket.subject.lower().startswith("re:") else f"Re: {ticket.subject}"
+    outbound = OutboundEmail.objects.create(
+        workspace=workspace, ticket=ticket, message=message, approval_key=key, approved_by=actor,
+        approved_at=timezone.now(), to_email=to_email, subject=f"{subject} [#{ticket.number}]"[:400],
+        next_attempt_at=timezone.now(),
+    )
+    record_event(workspace, actor, "reply.approved", outbound, ticket=ticket.number, to=to_email)
+    return outbound
+
+
+def claim(outbound_id):
+    """approved → sending for exactly one worker (a conditional UPDATE)."""
+    now = timezone.now()
+    return OutboundEmail.objects.filter(
+        pk=outbound_id, state=OutboundEmail.State.APPROVED, next_attempt_at__lte=now
+    ).update(state=OutboundEmail.State.SENDING, attempts=F("attempts") + 1, attempt_started_at=now) == 1
+
+
+def build_email(outbound):
+    ticket, message, workspace = outbound.ticket, outbound.message, outbound.workspace
+    address = reply_address(workspace, ticket)
+    headers = {"Message-ID": f"<{message.message_id}>", "Auto-Submitted": "no"}
+    if message.in_reply_to:
+        headers["In-Reply-To"] = f"<{message.in_reply_to}>"
+    if message.references:
+        headers["References"] = " ".join(f"<{ref}>" for ref in message.references.split())
+    email = EmailMultiAlternatives(
+        subject=outbound.subject, body=message.text, from_email=formataddr((workspace.name, address)),
+        to=[outbound.to_email], reply_to=[address], headers=headers,
+    )
+    paragraphs = "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in message.text.split("\n\n"))
+    email.attach_alternative(f"<!doctype html><html><body>{paragraphs}</body></html>", "text/html")
+    return email
+
+
+def do_send(outbound_id, connection=None):
+    """Send one claimed reply. Returns the row in its new state; never sends a row it did not claim."""
+    if not claim(outbound_id):
+        return OutboundEmail.objects.get(pk=outbound_id)
+    outbound = OutboundEmail.objects.select_related("ticket", "message", "workspace", "ticket__contact").get(
+        pk=outbound_id)
+    try:
+        (connection or get_connection(fail_silently=False)).send_messages([build_email(outbound)])
+    except smtplib.SMTPResponseException as error:
+        return _failed_attempt(outbound, f"{error.smtp_code} {error.smtp_error!r}", temporary=400 <= error.smtp_code < 500)
+    except smtplib.SMTPRecipientsRefused as error:
+        return _failed_attempt(outbound, f"recipient refused: {error.recipients}", temporary=False)
+    except (smtplib.SMTPException, OSError, socket.timeout) as error:
+        return _failed_attempt(outbound, f"{type(error).__name__}: {error}", temporary=True)
+    with transaction.atomic():
+        OutboundEmail.objects.filter(pk=outbound.pk).update(state=OutboundEmail.State.SENT, sent_at=timezone.now(),
+                                                            last_error="")
+        do_mark_sent(outbound.message)
+    outbound.refresh_from_db()
+    return outbound
+
+
+def _failed_attempt(outbound, error, *, temporary):
+    final = not temporary or outbound.attempts >= MAX_ATTEMPTS
+    state = OutboundEmail.State.FAILED if final else OutboundEmail.State.APPROVED
+    OutboundEmail.objects.filter(pk=outbound.pk, state=OutboundEmail.State.SENDING).update(
+        state=state, last_error=error[:2000], next_attempt_at=timezone.now() + backoff(outbound.attempts),
+    )
+    record_event(outbound.workspace, SYSTEM, "reply.send_failed" if final else "reply.send_retrying", outbound,
+                 error=error[:500], attempts=outbound.attempts)
+    outbound.refresh_from_db()
+    return outbound
+
+
+def flag_stuck_sends():
+    """A row still `sending` long after its attempt began: the process died mid-send.
+    The server may have accepted the mail, so a person decides; we never resend blindly."""
+    cutoff = timezone.now() - STUCK_AFTER
+    stuck = list(OutboundEmail.objects.filter(state=OutboundEmail.State.SENDING, attempt_started_at__lt=cutoff))
+    for outbound in stuck:
+        if OutboundEmail.objects.filter(pk=outbound.pk, state=OutboundEmail.State.SENDING).update(
+                state=OutboundEmail.State.NEEDS_CHECK,
+                last_error="the worker stopped during sending; check the mailbox's Sent folder"):
+            record_event(outbound.workspace, SYSTEM, "reply.needs_check", outbound)
+    return stuck
+
+
+@transaction.atomic
+def do_resolve_check(actor, outbound, *, was_sent):
+    """A person looked: mark it sent, or queue it again."""
+    if not is_person(actor):
+        raise PermissionError("A person decides")
+    if outbound.state not in (OutboundEmail.State.NEEDS_CHECK, OutboundEmail.State.FAILED):
+        raise ValueError("Only a reply that failed or needs checking can be resolved")
+    if was_sent:
+        outbound.state = OutboundEmail.State.SENT
+        outbound.sent_at = timezone.now()
+        do_mark_sent(outbound.message)
+    else:
+        outbound.state = OutboundEmail.State.APPROVED
+        outbound.next_attempt_at = timezone.now()
+    outbound.save(update_fields=["state", "sent_at", "next_attempt_at"])
+    record_event(outbound.workspace, actor, "reply.check_resolved", outbound, was_sent=was_sent)
+    if not was_sent:
+        from .tasks import send_outbound_job
+
+        transaction.on_commit(lambda: send_outbound_job(outbound.pk))
+    return outbound
