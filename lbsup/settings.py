@@ -74,6 +74,12 @@ INSTALLED_APPS = [
     "lbsup.playbooks",
     "lbsup.triage",
     "lbsup.outbound",
+    "lbsup.drafts",
+    "lbsup.desk",
+    "lbsup.followups",
+    "lbsup.webhooks",
+    "lbsup.reports",
+    "lbsup.api",
     "lbsup.demo",
 ]
 

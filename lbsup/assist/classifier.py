@@ -36,6 +36,8 @@ CALIBRATION_FOLDS = 3
 # temperature on; fitting every fold would double training time on big sets.
 CALIBRATION_SINGLE_FOLD_FROM = 3000
 EVIDENCE_TERMS = 5
+FAMILIARITY_CHUNK = 512
+STORED_ARRAYS = ("word_idf", "char_idf", "coef", "intercept", "example_embeddings")
 WORD_PARAMS = {"ngram_range": (1, 2), "sublinear_tf": True, "dtype": np.float32}
 CHAR_PARAMS = {"analyzer": "char_wb", "ngram_range": (2, 5), "sublinear_tf": True, "dtype": np.float32}
 
@@ -50,6 +52,9 @@ class CategoryScore:
 class Prediction:
     scores: tuple[CategoryScore, ...]  # sorted by probability, highest first; sums to 1
     evidence: tuple[str, ...] = ()  # words/bigrams of the message that pushed the top label most
+    # Cosine similarity to the closest training example: low means the message is
+    # unlike anything the model was taught (out of scope), whatever the probabilities say.
+    familiarity: float = 0.0
 
     @property
     def top(self) -> CategoryScore:
@@ -103,6 +108,7 @@ class CategoryModel:
         coef: np.ndarray,
         intercept: np.ndarray,
         temperature: float,
+        example_embeddings: np.ndarray,
     ):
         self.version = version
         self.labels = labels
@@ -111,6 +117,8 @@ class CategoryModel:
         self._coef = coef.astype(np.float32)
         self._intercept = intercept.astype(np.float32)
         self._temperature = float(temperature)
+        # float16 halves storage; similarities only need two decimals.
+        self._example_embeddings = example_embeddings.astype(np.float16)
         self._word_terms = word.get_feature_names_out() if word.vocabulary_ else np.array([])
 
     def predict(self, text: str) -> Prediction:
@@ -123,19 +131,30 @@ class CategoryModel:
         embeddings = load_encoder().encode(cleaned)
         features = _features(self._word, self._char, cleaned, embeddings)
         probabilities = _softmax(self._logits(features) / self._temperature)
+        familiarity = self._familiarity(embeddings)
         word_count = len(self._word_terms)
         return [
-            self._prediction(probabilities[row], features[row, :word_count])
+            self._prediction(probabilities[row], features[row, :word_count], float(familiarity[row]))
             for row in range(len(cleaned))
         ]
+
+    def _familiarity(self, embeddings: np.ndarray) -> np.ndarray:
+        examples = self._example_embeddings.astype(np.float32)
+        closest = np.zeros(len(embeddings), dtype=np.float32)
+        for start in range(0, len(embeddings), FAMILIARITY_CHUNK):
+            chunk = embeddings[start : start + FAMILIARITY_CHUNK]
+            closest[start : start + len(chunk)] = (chunk @ examples.T).max(axis=1)
+        return np.clip(closest, -1.0, 1.0)
 
     def _logits(self, features) -> np.ndarray:
         return np.asarray(features @ self._coef.T) + self._intercept
 
-    def _prediction(self, probabilities: np.ndarray, word_features) -> Prediction:
+    def _prediction(self, probabilities: np.ndarray, word_features, familiarity: float) -> Prediction:
         order = np.argsort(-probabilities, kind="stable")
         scores = tuple(CategoryScore(self.labels[i], float(probabilities[i])) for i in order)
-        return Prediction(scores=scores, evidence=self._evidence(int(order[0]), word_features))
+        return Prediction(
+            scores=scores, evidence=self._evidence(int(order[0]), word_features), familiarity=familiarity
+        )
 
     def _evidence(self, label_index: int, word_features) -> tuple[str, ...]:
         """Message words whose weight favours the top label over the average label."""
@@ -167,6 +186,7 @@ class CategoryModel:
             char_idf=self._char.idf_,
             coef=self._coef,
             intercept=self._intercept,
+            example_embeddings=self._example_embeddings,
         )
         return buffer.getvalue()
 
@@ -182,7 +202,7 @@ class CategoryModel:
         try:
             with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
                 meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
-                stored = {name: arrays[name] for name in ("word_idf", "char_idf", "coef", "intercept")}
+                stored = {name: arrays[name] for name in STORED_ARRAYS}
         except Exception as error:  # zip/npz/json errors come in many types
             raise ValueError(f"not a serialised category model: {error}") from error
         if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
@@ -195,6 +215,7 @@ class CategoryModel:
             coef=stored["coef"],
             intercept=stored["intercept"],
             temperature=meta["temperature"],
+            example_embeddings=stored["example_embeddings"],
         )
 
 
@@ -293,4 +314,5 @@ def train_category_model(examples: Sequence[tuple[str, str]], *, seed: int = 0) 
         coef=coef,
         intercept=intercept,
         temperature=temperature,
+        example_embeddings=embeddings,
     )

@@ -170,8 +170,8 @@ class TriageResult:
     sla: Sla | None = None
     signal_evidence: dict[str, tuple[str, ...]] = field(default_factory=dict)
     flags: tuple[Flag, ...] = ()
-    draft: str | None = None
-    summary: str | None = None
+    draft: dict[str, Any] | None = None  # reply_id, text, missing, checks
+    summary: dict[str, Any] | None = None
 
     @property
     def unsure(self) -> bool:

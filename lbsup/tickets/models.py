@@ -58,6 +58,14 @@ class Ticket(models.Model):
     last_message_at = models.DateTimeField()
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # SLA clocks, computed by lbsup.followups from the playbook (business hours, holidays,
+    # paused while waiting on the customer). Columns, so "what is due" is one indexed query.
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    next_response_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True, help_text="the earliest pending SLA due time")
+    sla_paused_since = models.DateTimeField(null=True, blank=True)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "number"], name="ticket_number_per_workspace")]
@@ -65,6 +73,7 @@ class Ticket(models.Model):
             models.Index(fields=["workspace", "status", "-priority", "last_message_at"]),
             models.Index(fields=["workspace", "-last_message_at"]),
             models.Index(fields=["workspace", "assignee", "status"]),
+            models.Index(fields=["workspace", "status", "due_at", "-priority"]),
         ]
 
     def __str__(self):

@@ -1,10 +1,12 @@
+import dataclasses
+
 from django.db import IntegrityError, transaction
 
 from lbsup.assist.triage import triage
 from lbsup.audit.actions import record_event
 from lbsup.audit.actors import ASSISTANT, is_person
 from lbsup.playbooks.active import active_playbook
-from lbsup.tickets.actions import do_deescalate, do_escalate, do_route, do_set_priority
+from lbsup.tickets.actions import do_add_note, do_deescalate, do_escalate, do_route, do_set_priority
 from lbsup.tickets.models import Direction, Priority, Status
 from lbsup.workspaces.models import Team
 
@@ -43,9 +45,37 @@ def do_triage_message(message):
                 model_version=result.model_version,
             )
             _apply(ticket, result, data)
+            if not result.auto_reply.detected:
+                _assist(record, message, result)
     except IntegrityError:  # another worker triaged it first
         return TriageRecord.objects.get(message=message)
     return record
+
+
+def _assist(record, message, result):
+    """The draft, the thread summary and the internal note for the representative."""
+    from lbsup.assist.notes import internal_note
+    from lbsup.drafts.actions import do_propose_draft, thread_summary
+
+    ticket = message.ticket
+    if ticket.category_source == "person" and ticket.category != result.category:
+        result = dataclasses.replace(result, category=ticket.category)
+    _, draft = do_propose_draft(message, result)
+    summary = thread_summary(ticket)
+    record.result = {**record.result, "draft": draft.to_dict(), "summary": summary.to_dict() if summary else None}
+    record.save(update_fields=["result"])
+    do_add_note(ASSISTANT, ticket, internal_note(result, draft, summary))
+
+
+def current_triage(message):
+    """The triage of a message as it stands now (the same model reads it the same way),
+    with the category a person chose, if one did."""
+    workspace, ticket = message.workspace, message.ticket
+    _, playbook = active_playbook(workspace)
+    result = triage(message_input(message), playbook, workspace_model(workspace), triage_context(ticket))
+    if ticket.category_source == "person" and ticket.category != result.category:
+        result = dataclasses.replace(result, category=ticket.category)
+    return result
 
 
 def _apply(ticket, result, data):
@@ -90,6 +120,10 @@ def do_correct_category(actor, ticket, category, *, reason=""):
         )
     record_event(ticket.workspace, actor, "triage.category_corrected", ticket, before=previous, after=category,
                  reason=reason)
+    if message is not None and TriageRecord.objects.filter(message=message).exists():
+        from lbsup.drafts.actions import do_propose_draft
+
+        do_propose_draft(message, current_triage(message), actor=actor)
     from .tasks import retrain_workspace_model_job
 
     transaction.on_commit(lambda: retrain_workspace_model_job(ticket.workspace_id))

@@ -15,7 +15,7 @@ def new_ticket(personas, text, subject="", email="pat@mailbox.example"):
 
 
 def triage_first(ticket):
-    return do_triage_message(ticket.messages.get())
+    return do_triage_message(ticket.messages.get(direction="inbound"))
 
 
 def test_it_routes_a_ticket_by_the_playbook(personas, dental_playbook):

@@ -7,6 +7,10 @@ from dateutil import parser as date_parser
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+import dataclasses
+
+from lbsup.assist.drafts import ContactFacts, draft_reply
+from lbsup.assist.encoder import load_encoder
 from lbsup.assist.results import MessageInput, Sender
 from lbsup.assist.triage import triage, triage_batch
 from lbsup.intake.mailparse import MailRejected, parse_message
@@ -80,7 +84,8 @@ class Command(BaseCommand):
             raw = stream.read(MAX_INPUT_BYTES + 1)
         if len(raw) > MAX_INPUT_BYTES:
             raise CommandError(f"input is larger than {MAX_INPUT_BYTES} bytes")
-        result = triage(message_from_bytes(raw), playbook, model)
+        message = message_from_bytes(raw)
+        result = with_draft(message, triage(message, playbook, model), playbook)
         self.stdout.write(dumps(result.to_dict(), indent=2) if options["json"] else describe(result))
 
     def _jsonl(self, stream, playbook, model):
@@ -94,8 +99,18 @@ class Command(BaseCommand):
         self._write_batch(batch, playbook, model)
 
     def _write_batch(self, batch, playbook, model):
-        for result in triage_batch(batch, playbook, model) if batch else []:
-            self.stdout.write(dumps(result.to_dict()))
+        for message, result in zip(batch, triage_batch(batch, playbook, model) if batch else []):
+            self.stdout.write(dumps(with_draft(message, result, playbook).to_dict()))
+
+
+def with_draft(message, result, playbook):
+    if result.auto_reply.detected:
+        return result
+    draft = draft_reply(message, result, playbook, contact=ContactFacts(email=message.sender.email),
+                        encoder=load_encoder())
+    summary = {"reply_id": draft.reply_id, "text": draft.text, "missing": list(draft.missing),
+               "checks": [c.to_dict() for c in draft.checks]}
+    return dataclasses.replace(result, draft=summary)
 
 
 def dumps(data, indent=None):
@@ -117,6 +132,11 @@ def describe(result):
     if result.details:
         lines.append("details:")
         lines += [f"  - {d.kind}: {d.value!r} → {d.normalized} [{d.span[0]}:{d.span[1]}]" for d in result.details]
+    if result.draft:
+        lines.append(f"draft ({result.draft['reply_id'] or 'no reply'}):")
+        lines += [f"  | {line}" for line in result.draft["text"].splitlines()]
+        if result.draft["missing"]:
+            lines.append(f"  missing: {', '.join(result.draft['missing'])}")
     if result.next_steps:
         lines.append("next steps:")
         lines += [f"  {i}. {step}" for i, step in enumerate(result.next_steps, 1)]
