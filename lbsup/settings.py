@@ -158,6 +158,19 @@ if REDIS_URL:
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})
 
+
+def _cache():
+    """Shared by every process of an install (rate limits, presence): Redis when configured
+    (the database after the queue's, so clearing one never empties the other), else files under var/."""
+    if REDIS_URL:
+        base, _, db = REDIS_URL.rpartition("/")
+        url = f"{base}/{(int(db) + 1) % 16}" if db.isdigit() else REDIS_URL
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
+
+
+CACHES = {"default": _cache()}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -3,11 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from lbsup.core import views as core_views
+from lbsup.core.login import ThrottledLoginView
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("health", core_views.health, name="health"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include("lbsup.api.urls")),

@@ -349,7 +349,7 @@ def _similarities(message: str, texts: list[str], encoder) -> list[float] | None
 # --- qualification ----------------------------------------------------------------------------
 
 # What counts as "already answered" for a qualification field, keyed by words of the field name.
-_FIELD_CUES: tuple[tuple[frozenset[str], tuple[str, ...], re.Pattern[str] | None], ...] = (
+FIELD_CUES: tuple[tuple[frozenset[str], tuple[str, ...], re.Pattern[str] | None], ...] = (
     (frozenset({"time", "times", "date", "dates", "day", "days", "availability"}), DATE_KINDS,
      re.compile(r"\b(?:mornings?|afternoons?|evenings?|weekends?|weekdays?|any ?time|anytime)\b", re.I)),
     (frozenset({"insurance", "carrier", "insurer", "plan"}), (),
@@ -376,7 +376,7 @@ def missing_questions(category: Category, message_text: str, details: Sequence[D
 
 def _answered(field_name: str, text: str, kinds: set[str]) -> bool:
     words = set(field_name.split("_"))
-    for cue_words, detail_kinds, pattern in _FIELD_CUES:
+    for cue_words, detail_kinds, pattern in FIELD_CUES:
         if words & cue_words:
             if kinds & set(detail_kinds) or (pattern is not None and pattern.search(text)):
                 return True

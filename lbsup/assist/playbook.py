@@ -27,6 +27,8 @@ Schema (every key below is known; any other key is an error). See
         next_steps: [ordered text]
         replies: [{id, description, examples, template: "text with {slots}", slots: [required slots]}]
         qualification: [{field, question}]  # only, and required, for handling: qualify
+    holidays: [2025-12-25, "2026-01-01"]    # dates the business is closed: SLA clocks do not run
+    nudge: "text with {slots}"              # optional: the follow-up sent when a customer has not replied
     escalation_rules:                       # each rule has an id, a description and exactly ONE trigger:
       - id: legal_threat
         description: text
@@ -41,6 +43,7 @@ then compiled with RE2, whose matching time is linear in the text.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import string
@@ -56,6 +59,9 @@ MAX_PLAYBOOK_BYTES = 512 * 1024
 MAX_YAML_NODES = 50_000
 MAX_PATTERN_LENGTH = 200
 MAX_SLA_HOURS = 2000.0
+MAX_HOLIDAYS = 400
+DEFAULT_NUDGE = ("{greeting}\n\nWe wanted to check in on your message: is there anything else we can do for you? "
+                 "Just reply to this email and we will pick it up.\n\n{sign_off}")
 HANDLINGS = ("routine", "review", "escalate", "qualify")
 PRIORITIES = ("low", "normal", "high", "urgent")
 FORMALITIES = ("formal", "friendly", "casual")
@@ -231,6 +237,8 @@ class Playbook:
     tools_allowed: tuple[str, ...]
     crm_note_fields: tuple[str, ...]
     identifiers: tuple[IdentifierPattern, ...]
+    holidays: tuple[dt.date, ...] = ()
+    nudge: str = DEFAULT_NUDGE
 
     @property
     def version(self) -> str:
@@ -345,7 +353,7 @@ def _node_to_python(node, path: Path, lines, loader, counter, source) -> Any:
                 for i, child in enumerate(node.value)]
     try:
         return loader.construct_object(node)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # e.g. 2025-02-30 looks like a date but is none: keep the text
         return node.value
 
 
@@ -523,7 +531,7 @@ class _Checker:
         root = self.mapping(data, (), (
             "workspace", "version", "business", "teams", "escalation_owner", "triage_team",
             "confidence_threshold", "tone", "tools_allowed", "crm_note", "identifiers", "categories",
-            "escalation_rules",
+            "escalation_rules", "holidays", "nudge",
         ), required=("workspace", "business", "teams", "escalation_owner", "categories", "tone"))
         workspace = self.slug(root, "workspace", ())
         label = self.text(root, "version", (), required=False, max_length=60)
@@ -540,6 +548,10 @@ class _Checker:
         slot_words = BUILTIN_SLOTS | {i.kind for i in identifiers}
         categories = self.categories(root, team_slugs, slot_words)
         rules = self.rules(root, {c.slug for c in categories})
+        holidays = self.holidays(root)
+        nudge = self.text(root, "nudge", (), required=False, max_length=5000) or DEFAULT_NUDGE
+        for slot in sorted(self.template_slots(nudge, ("nudge",)) - BUILTIN_SLOTS):
+            self.error(("nudge",), f"unknown slot '{{{slot}}}' (a nudge may use {', '.join(sorted(BUILTIN_SLOTS))})")
         if self.problems:
             return None
         return Playbook(
@@ -547,8 +559,27 @@ class _Checker:
             categories=categories, tone=tone, escalation_rules=rules, escalation_owner=escalation_owner,
             triage_team=triage_team or escalation_owner,
             confidence_threshold=0.45 if threshold is None else threshold,
-            tools_allowed=tools, crm_note_fields=crm_fields, identifiers=identifiers,
+            tools_allowed=tools, crm_note_fields=crm_fields, identifiers=identifiers, holidays=holidays,
+            nudge=nudge,
         )
+
+    def holidays(self, root: dict) -> tuple[dt.date, ...]:
+        found: list[dt.date] = []
+        for path, item in self.items(root, "holidays", (), required=False):
+            if isinstance(item, dt.datetime) or not isinstance(item, (dt.date, str)):
+                self.error(path, "expected a date like 2025-12-25")
+                continue
+            try:
+                day = item if isinstance(item, dt.date) else dt.date.fromisoformat(item.strip())
+            except ValueError:
+                self.error(path, f"'{item}' is not a date like 2025-12-25")
+                continue
+            if day in found:
+                self.error(path, f"duplicate holiday {day.isoformat()}")
+            found.append(day)
+        if len(found) > MAX_HOLIDAYS:
+            self.error(("holidays",), f"has more than {MAX_HOLIDAYS} dates")
+        return tuple(sorted(found))
 
     def team_ref(self, data: dict, key: str, path: Path, team_slugs: set[str]) -> str:
         slug = self.slug(data, key, path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lbsup.assist.playbook import Playbook
-from lbsup.assist.results import URGENCY_LEVELS, UNSURE, EscalationReason, Sla
+from lbsup.assist.results import UNSURE, URGENCY_LEVELS, EscalationReason, Sla
 
 UNSURE_STEPS = ("Read the message and choose the category", "Re-run triage or route by hand")
 

@@ -17,10 +17,23 @@ from typing import Protocol, Sequence
 from email_reply_parser import EmailReplyParser
 
 from lbsup.assist.details import extract_details, money_amounts
-from lbsup.assist.escalation import LOW_CONFIDENCE, EscalationInput, evaluate_rules, must_not_be_routine
+from lbsup.assist.escalation import (
+    LOW_CONFIDENCE,
+    EscalationInput,
+    evaluate_rules,
+    must_not_be_routine,
+)
+from lbsup.assist.injection import detect_injection
 from lbsup.assist.playbook import Playbook
 from lbsup.assist.results import (
-    UNSURE, Alternative, CategoryEvidence, EscalationReason, Flag, MessageInput, TriageContext, TriageResult,
+    UNSURE,
+    Alternative,
+    CategoryEvidence,
+    EscalationReason,
+    Flag,
+    MessageInput,
+    TriageContext,
+    TriageResult,
 )
 from lbsup.assist.routing import route
 from lbsup.assist.signals import Signals, read_signals
@@ -116,8 +129,10 @@ def _triage_one(message: MessageInput, ready: _Prepared, prediction, playbook: P
     flags = list(ready.flags)
     signals: Signals = read_signals(ready.subject, ready.new_text, message.sender.email,
                                     _earlier_unanswered(message))
-    if signals.injection.score >= 0.5:
-        flags.append(Flag("injection_suspected", signals.injection.evidence))
+    # One detector for triage and drafting: the attack corpus in tests/fixtures/injection trains its cues.
+    injection = detect_injection(f"{ready.subject}\n{ready.new_text}")
+    if injection:
+        flags.append(Flag("injection_suspected", injection))
 
     known = {c.slug for c in playbook.categories}
     category, confidence, alternatives, words = UNSURE, 0.0, (), ()
@@ -149,7 +164,7 @@ def _triage_one(message: MessageInput, ready: _Prepared, prediction, playbook: P
 
     sensitive_category = category != UNSURE and playbook.category(category).is_sensitive
     review_evidence = must_not_be_routine(sensitive_category, signals.complaint.score, signals.urgency)
-    if signals.injection.score >= 0.5:
+    if injection:
         review_evidence += ("text addressed to an AI",)
     if review_evidence:
         flags.append(Flag("needs_review", review_evidence))
@@ -165,7 +180,7 @@ def _triage_one(message: MessageInput, ready: _Prepared, prediction, playbook: P
         model_version=str(getattr(model, "version", "unknown")), playbook_version=playbook.version,
         handling=chosen.handling, sla=chosen.sla,
         signal_evidence={"complaint": signals.complaint.evidence, "frustration": signals.frustration.evidence,
-                         "urgency": signals.urgency_evidence, "injection": signals.injection.evidence},
+                         "urgency": signals.urgency_evidence, "injection": injection},
         flags=tuple(flags),
     )
 

@@ -24,7 +24,7 @@ def health(request):
 @login_required
 def home(request):
     memberships = list(user_memberships(request.user))
-    desk = [m for m in memberships if m.can_use_desk]
-    if len(memberships) == 1 and desk:
-        return redirect("ticket_list", slug=desk[0].workspace.slug)
+    if len(memberships) == 1:
+        only = memberships[0]
+        return redirect("ticket_list" if only.can_use_desk else "reports:latest", slug=only.workspace.slug)
     return render(request, "core/home.html", {"memberships": memberships})

@@ -53,3 +53,15 @@ def do_set_contact_flags(actor, contact, *, vip, sensitive, reason):
     contact.save(update_fields=["vip", "sensitive", "flag_reason"])
     record_event(contact.workspace, actor, "contact.flags_changed", contact, before=before, vip=vip, sensitive=sensitive, reason=reason)
     return contact
+
+
+# The rest lives in one module per area; re-exported so callers import every CRM write from here.
+from .leads import do_change_lead_stage, do_create_or_update_lead, do_update_lead  # noqa: E402,F401
+from .merge import do_merge_contacts  # noqa: E402,F401
+from .notes import (  # noqa: E402,F401
+    do_approve_crm_note,
+    do_discard_crm_note,
+    do_draft_crm_note,
+    do_review_crm_note,
+)
+from .recurring import do_flag_recurring  # noqa: E402,F401

@@ -16,18 +16,26 @@ from django.utils import timezone
 from lbsup.audit.actors import SYSTEM
 from lbsup.crm.actions import do_create_company, do_create_contact, do_set_contact_flags
 from lbsup.crm.models import Company, ContactEmail
+from lbsup.demo import PLAYBOOK_DIR
 from lbsup.playbooks.actions import do_approve_playbook, do_upload_playbook
 from lbsup.playbooks.models import PlaybookVersion
 from lbsup.tickets.actions import (
-    do_add_customer_message, do_add_note, do_change_status, do_create_ticket, do_record_outbound,
+    do_add_customer_message,
+    do_add_note,
+    do_change_status,
+    do_create_ticket,
+    do_record_outbound,
 )
 from lbsup.tickets.models import Direction, Message
 from lbsup.triage.tasks import triage_message_job
-from lbsup.workspaces.actions import do_create_team, do_create_workspace, do_set_membership
+from lbsup.workspaces.actions import (
+    do_create_team,
+    do_create_workspace,
+    do_set_membership,
+)
 from lbsup.workspaces.models import Membership, Role, Team, Workspace
 
 DATA_DIR = Path(__file__).parent / "data"
-PLAYBOOK_DIR = Path(__file__).parent / "playbooks"
 DEMO_SLUGS = ("bright-smile", "northwind")
 
 

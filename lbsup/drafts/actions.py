@@ -11,6 +11,7 @@ from lbsup.outbound.actions import do_approve_and_send
 from lbsup.playbooks.active import active_playbook
 from lbsup.tickets.models import Direction
 from lbsup.triage.engine import message_input
+from lbsup.webhooks.actions import do_emit
 
 from .engine import check_text, make_draft
 from .models import Draft
@@ -112,6 +113,10 @@ def do_approve_draft(actor, draft, text, *, override_reason=""):
                          findings=[f["rule"] for f in blocking])
         record_event(draft.workspace, actor, "draft.approved", draft, ticket=draft.ticket.number,
                      reply=draft.reply_id, edit_size=round(draft.edit_size, 4))
+        do_emit(draft.workspace, "draft.approved", {
+            "ticket": draft.ticket.number, "draft": draft.pk, "reply_id": draft.reply_id,
+            "approved_by": actor.get_username(), "edit_size": draft.edit_size,
+            "guardrail_override": override_reason.strip() or None})
         do_approve_and_send(actor, draft.ticket, text=text, approval_key=f"draft-{draft.pk}")
     return draft
 

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lbsup.audit.actions import record_event
-from lbsup.audit.actors import SYSTEM
+from lbsup.audit.actors import SYSTEM, is_person
 from lbsup.crm.actions import do_find_or_create_contact
 from lbsup.tickets.actions import do_add_customer_message, do_create_ticket
 from lbsup.tickets.models import Attachment, Channel, Message
@@ -31,6 +31,10 @@ FINAL_STATES = (RawMessage.State.PROCESSED, RawMessage.State.DUPLICATE, RawMessa
 
 class MessageTooLarge(ValueError):
     pass
+
+
+class NotAllowedInThisState(ValueError):
+    """The raw message is not in a state this step applies to (e.g. retrying processed mail)."""
 
 
 def do_receive(workspace, raw, *, channel, source=None):
@@ -71,9 +75,11 @@ def do_process(raw_message):
                 return _store(raw_message, mail)
     except Exception as error:  # noqa: BLE001 - recorded and shown with a retry button; the job retries too
         log.exception("Processing raw message %s failed", raw_message.pk)
+        # Sender and subject too, so the failed row on the intake page says which mail it is.
         RawMessage.objects.filter(pk=raw_message.pk).update(
             state=RawMessage.State.FAILED, detail=f"{type(error).__name__}: {error}"[:2000],
-            attempts=raw_message.attempts + 1,
+            attempts=raw_message.attempts + 1, subject=(mail.subject or "")[:300],
+            from_email=(mail.from_email or "")[:320],
         )
         raw_message.refresh_from_db()
         raise
@@ -92,14 +98,14 @@ def _finish(raw_message, state, *, detail="", message=None, mail=None):
     return raw_message
 
 
-def _store(raw_message, mail):
+def _store(raw_message, mail, *, accepted_by=None):
     workspace = raw_message.workspace
     dedup_key = mail.dedup_key[:255]
     existing = Message.objects.filter(workspace=workspace, dedup_key=dedup_key).first()
     if existing:
         return _finish(raw_message, RawMessage.State.DUPLICATE, mail=mail, message=existing,
                        detail=f"same message as ticket #{existing.ticket.number}")
-    if mail.auto:
+    if mail.auto and accepted_by is None:
         record_event(workspace, SYSTEM, "mail.filtered", raw_message, kind=str(mail.auto), reason=mail.auto_reason)
         return _finish(raw_message, RawMessage.State.FILTERED, mail=mail, detail=f"{mail.auto}: {mail.auto_reason}")
     if not mail.from_email:
@@ -127,12 +133,49 @@ def _store(raw_message, mail):
         )
         message = ticket.messages.get()
     _store_attachments(message, mail.attachments)
-    _finish(raw_message, RawMessage.State.PROCESSED, mail=mail, message=message,
-            detail="; ".join(mail.problems)[:2000])
+    notes = list(mail.problems)
+    if accepted_by is not None:
+        notes.insert(0, f"accepted by {accepted_by.get_username()} although it looked automatic "
+                        f"({mail.auto}: {mail.auto_reason})")
+    _finish(raw_message, RawMessage.State.PROCESSED, mail=mail, message=message, detail="; ".join(notes)[:2000])
     from lbsup.triage.tasks import triage_message_job
 
     transaction.on_commit(lambda: triage_message_job(message.pk))
     return raw_message
+
+
+RETRYABLE_STATES = (RawMessage.State.RECEIVED, RawMessage.State.FAILED)
+
+
+def do_retry_raw_message(actor, raw_message):
+    """A person asks to process stored mail again (after a failure, or mail stuck unprocessed).
+
+    Returns the raw message in its new state; a failure again is not raised but left on the
+    message (state `failed`, the error in `detail`) so the page can show it next to the button."""
+    if not is_person(actor):
+        raise PermissionError("Only a person retries mail from the intake page; the jobs retry on their own")
+    if raw_message.state not in RETRYABLE_STATES:
+        raise NotAllowedInThisState(f"Mail in state {raw_message.state!r} is already settled; nothing to retry")
+    record_event(raw_message.workspace, actor, "mail.retried", raw_message, state=raw_message.state,
+                 attempts=raw_message.attempts, last_error=raw_message.detail[:500])
+    try:
+        return do_process(raw_message)
+    except Exception:  # noqa: BLE001 - do_process has recorded the error on the message
+        raw_message.refresh_from_db()
+        return raw_message
+
+
+def do_accept_filtered(actor, raw_message):
+    """A person decides that mail filtered as an auto-reply, bounce or list mail is real
+    customer mail: it joins (or opens) a ticket like any other message."""
+    if not is_person(actor):
+        raise PermissionError("Only a person can overrule the auto-reply filter")
+    if raw_message.state != RawMessage.State.FILTERED:
+        raise NotAllowedInThisState(f"Only filtered mail can be accepted; this one is {raw_message.state!r}")
+    mail = parse_message(bytes(raw_message.raw))  # it parsed before, so it parses again
+    with transaction.atomic():
+        record_event(raw_message.workspace, actor, "mail.accepted", raw_message, filtered_because=raw_message.detail)
+        return _store(raw_message, mail, accepted_by=actor)
 
 
 def _store_attachments(message, attachments):
@@ -151,6 +194,12 @@ def _store_attachments(message, attachments):
         attachment.save()
 
 
+def _one_line(value):
+    """Header text from a form or API: any line or paragraph separator (\\r, \\n, U+0085,
+    U+2028, …) or control character becomes a space, so nothing can add a header."""
+    return " ".join("".join(" " if ch.isspace() or not ch.isprintable() else ch for ch in value or "").split())
+
+
 def compose_inbound(workspace, *, from_email, from_name="", subject="", text="", message_key=None):
     """A web-form or API submission as a plain RFC 5322 message, so every channel takes
     the same raw-first, deduplicated path. message_key (an idempotency key) makes a
@@ -159,9 +208,9 @@ def compose_inbound(workspace, *, from_email, from_name="", subject="", text="",
     from email.utils import formataddr, formatdate, make_msgid
 
     mail = EmailMessage()
-    mail["From"] = formataddr((from_name, from_email))
+    mail["From"] = formataddr((_one_line(from_name), from_email.strip()))
     mail["To"] = workspace.support_email
-    mail["Subject"] = subject
+    mail["Subject"] = _one_line(subject)
     mail["Date"] = formatdate(localtime=False)
     key = hashlib.sha256(f"{workspace.pk}:{message_key}".encode()).hexdigest()[:32] if message_key else None
     mail["Message-ID"] = f"<{key}@{workspace.slug}.intake.lbsup>" if key else make_msgid(domain="intake.lbsup")

@@ -7,7 +7,11 @@ from django.contrib.auth import get_user_model
 from lbsup.audit.actors import SYSTEM
 from lbsup.crm.actions import do_create_contact
 from lbsup.tickets.actions import do_create_ticket
-from lbsup.workspaces.actions import do_create_team, do_create_workspace, do_set_membership
+from lbsup.workspaces.actions import (
+    do_create_team,
+    do_create_workspace,
+    do_set_membership,
+)
 from lbsup.workspaces.models import Role
 
 PASSWORD = "correct horse battery staple"

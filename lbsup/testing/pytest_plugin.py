@@ -24,3 +24,12 @@ def imap_server():
         pytest.skip("dovecot binary missing: apt-get install -y dovecot-imapd")
     with ImapServer() as server:
         yield server
+
+
+@pytest.fixture
+def smtp(settings, smtp_sink):
+    """Outbound mail goes to the real SMTP sink (pytest-django otherwise swaps in locmem).
+    live_server serves from a thread of this process, so the override reaches it too."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = smtp_sink.host, smtp_sink.port
+    return smtp_sink

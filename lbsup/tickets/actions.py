@@ -46,7 +46,24 @@ def do_create_ticket(actor, workspace, *, contact, subject, channel, text, html=
         text=text, html=html, at=at, message_id=message_id, in_reply_to=in_reply_to, references=references,
         thread_reason=message_fields.pop("thread_reason", "new ticket"), **message_fields,
     )
+    _clocks_moved(ticket, at)
+    _emit(ticket, "ticket.created", channel=channel, subject=ticket.subject,
+          contact_email=contact.primary_email)
     return ticket
+
+
+def _emit(ticket, event_type, **data):
+    # Webhooks for the business's own tools (imported late: lbsup.webhooks is a leaf app).
+    from lbsup.webhooks.actions import do_emit
+
+    do_emit(ticket.workspace, event_type, {"ticket": ticket.number, **data})
+
+
+def _clocks_moved(ticket, at=None, **what):
+    # SLA clocks and follow-ups live in lbsup.followups (imported late: it depends on this module).
+    from lbsup.followups.hooks import ticket_changed
+
+    ticket_changed(ticket, at=at, **what)
 
 
 def _create_message(actor, ticket, *, direction, author_kind, text, at, author_contact=None, author_user=None,
@@ -85,10 +102,12 @@ def do_add_customer_message(actor, ticket, *, text, html="", at=None, message_id
         message_id=message_id, in_reply_to=in_reply_to, references=references, **message_fields,
     )
     updates = {"last_message_at": at, "updated_at": timezone.now()}
+    reopened = ticket.status in (Status.RESOLVED, Status.CLOSED)
     if ticket.status in (Status.WAITING, Status.RESOLVED, Status.CLOSED):
         updates["status"] = Status.OPEN
         record_event(ticket.workspace, actor, "ticket.reopened_by_customer", ticket, before=ticket.status)
     _update_ticket(ticket, **updates)
+    _clocks_moved(ticket, at, restart=reopened, customer_wrote=True)
     return message
 
 
@@ -109,6 +128,7 @@ def do_record_outbound(actor, ticket, *, text, html="", at=None, message_id="", 
     _update_ticket(ticket, last_message_at=at, updated_at=timezone.now())
     if not queued:
         _record_first_response(ticket, at)
+    _clocks_moved(ticket, at)
     return message
 
 
@@ -119,6 +139,9 @@ def do_mark_sent(message, at=None):
     message.sent_at = at
     _record_first_response(message.ticket, at)
     record_event(message.ticket.workspace, SYSTEM, "message.sent", message, ticket=message.ticket.number)
+    _clocks_moved(message.ticket, at)
+    _emit(message.ticket, "message.sent", message_id=message.message_id, sent_at=at,
+          approved_by=message.author_user.get_username() if message.author_user_id else None)
     return message
 
 
@@ -164,6 +187,11 @@ def do_change_status(actor, ticket, status, *, reason="", at=None):
         updates["resolved_at"] = None
     _update_ticket(ticket, **updates)
     record_event(ticket.workspace, actor, "ticket.status_changed", ticket, before=before, after=status, reason=reason)
+    _clocks_moved(ticket, at)
+    if status == Status.RESOLVED and before != Status.RESOLVED:
+        from lbsup.crm.hooks import ticket_resolved
+
+        ticket_resolved(actor, ticket)
     return ticket
 
 
@@ -172,6 +200,7 @@ def do_set_priority(actor, ticket, priority, *, reason=""):
     before = ticket.priority
     _update_ticket(ticket, priority=priority, updated_at=timezone.now())
     record_event(ticket.workspace, actor, "ticket.priority_changed", ticket, before=before, after=priority, reason=reason)
+    _clocks_moved(ticket)
     return ticket
 
 
@@ -187,6 +216,7 @@ def do_route(actor, ticket, *, category, team, confidence=None, reason=""):
     record_event(ticket.workspace, actor, "ticket.routed", ticket, before=before,
                  after={"category": category, "team": team.slug if team else None}, confidence=confidence,
                  reason=reason)
+    _clocks_moved(ticket)
     return ticket
 
 
@@ -205,6 +235,8 @@ def do_escalate(actor, ticket, *, reasons, team=None):
     _update_ticket(ticket, **fields)
     record_event(ticket.workspace, actor, "ticket.escalated", ticket, before=before, reasons=reasons,
                  team=team.slug if team else None)
+    _clocks_moved(ticket)
+    _emit(ticket, "ticket.escalated", reasons=reasons, team=team.slug if team else None)
     return ticket
 
 
@@ -214,6 +246,7 @@ def do_deescalate(actor, ticket, *, reason):
         raise ValueError("Removing an escalation needs a reason")
     _update_ticket(ticket, status=Status.OPEN, escalation_reason="", updated_at=timezone.now())
     record_event(ticket.workspace, actor, "ticket.deescalated", ticket, reason=reason)
+    _clocks_moved(ticket)
     return ticket
 
 
@@ -221,3 +254,39 @@ def _update_ticket(ticket, **fields):
     for name, value in fields.items():
         setattr(ticket, name, value)
     ticket.save(update_fields=list(fields))
+
+
+@transaction.atomic
+def do_split_message(actor, message, *, subject=""):
+    """Move a customer's message that raises a separate matter into a ticket of its own.
+
+    The message keeps its text, attachments and triage; the new ticket starts where the
+    old one was (contact, channel, team) and both tickets' histories say where it went."""
+    if not is_person(actor):
+        raise PermissionError("Only a person splits a ticket")
+    if message.direction != Direction.INBOUND:
+        raise ValueError("Only a customer's message can start a new ticket")
+    source = Ticket.objects.select_for_update().get(pk=message.ticket_id)
+    if not source.messages.filter(direction=Direction.INBOUND).exclude(pk=message.pk).exists():
+        raise ValueError("This is the ticket's only customer message; nothing would be left to split from")
+    workspace = source.workspace
+    at = timezone.now()
+    ticket = Ticket.objects.create(
+        workspace=workspace, number=_allocate_ticket_number(workspace),
+        subject=(subject.strip() or source.subject)[:300], contact=message.author_contact or source.contact,
+        channel=source.channel, priority=source.priority, team=source.team, created_at=message.created_at,
+        updated_at=at, last_message_at=message.created_at,
+    )
+    Message.objects.filter(pk=message.pk).update(ticket=ticket)
+    message.ticket = ticket
+    from lbsup.drafts.models import Draft
+    from lbsup.triage.models import TriageRecord
+
+    TriageRecord.objects.filter(message=message).update(ticket=ticket)
+    Draft.objects.filter(message=message).update(ticket=ticket)
+    last = source.messages.order_by("-created_at", "-id").values_list("created_at", flat=True).first()
+    _update_ticket(source, last_message_at=last or source.created_at, updated_at=at)
+    record_event(workspace, actor, "ticket.created", ticket, number=ticket.number, channel=ticket.channel,
+                 split_from=source.number)
+    record_event(workspace, actor, "ticket.split", source, message=message.pk, new_ticket=ticket.number)
+    return ticket

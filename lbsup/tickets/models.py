@@ -74,6 +74,8 @@ class Ticket(models.Model):
             models.Index(fields=["workspace", "-last_message_at"]),
             models.Index(fields=["workspace", "assignee", "status"]),
             models.Index(fields=["workspace", "status", "due_at", "-priority"]),
+            # the desk's queue order (SLA due, priority, newest) across several statuses
+            models.Index(fields=["workspace", "due_at", "-priority", "-id"], name="ticket_queue_order"),
         ]
 
     def __str__(self):

@@ -1,8 +1,9 @@
 from django.urls import path
 
-from . import views
+from lbsup.desk import views as desk
 
+# The workspace's home is the desk's queue; the pages are built by lbsup.desk.
 urlpatterns = [
-    path("", views.ticket_list, name="ticket_list"),
-    path("tickets/<int:number>/", views.ticket_detail, name="ticket_detail"),
+    path("", desk.queue_page, name="ticket_list"),
+    path("tickets/<int:number>/", desk.ticket_page, name="ticket_detail"),
 ]

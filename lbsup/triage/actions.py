@@ -6,7 +6,13 @@ from lbsup.assist.triage import triage
 from lbsup.audit.actions import record_event
 from lbsup.audit.actors import ASSISTANT, is_person
 from lbsup.playbooks.active import active_playbook
-from lbsup.tickets.actions import do_add_note, do_deescalate, do_escalate, do_route, do_set_priority
+from lbsup.tickets.actions import (
+    do_add_note,
+    do_deescalate,
+    do_escalate,
+    do_route,
+    do_set_priority,
+)
 from lbsup.tickets.models import Direction, Priority, Status
 from lbsup.workspaces.models import Team
 
@@ -65,6 +71,9 @@ def _assist(record, message, result):
     record.result = {**record.result, "draft": draft.to_dict(), "summary": summary.to_dict() if summary else None}
     record.save(update_fields=["result"])
     do_add_note(ASSISTANT, ticket, internal_note(result, draft, summary))
+    from lbsup.crm.hooks import after_triage
+
+    after_triage(record, message, result)  # recurring-issue flag; a lead for `qualify` categories
 
 
 def current_triage(message):

@@ -6,10 +6,15 @@ import threading
 import time
 
 from django.db.models import Max
-from django.utils import timezone
 
 from lbsup.assist.classifier import CategoryModel, train_category_model
-from lbsup.assist.results import HistoryItem, MessageInput, Sender, ThreadMessage, TriageContext
+from lbsup.assist.results import (
+    HistoryItem,
+    MessageInput,
+    Sender,
+    ThreadMessage,
+    TriageContext,
+)
 from lbsup.playbooks.active import active_playbook
 from lbsup.tickets.models import Direction, Ticket
 

@@ -184,3 +184,10 @@ def test_it_refuses_to_train_without_examples_or_with_blank_labels():
 def test_it_trains_on_texts_without_any_words():
     model = train_category_model([("", "a"), ("!!!", "b"), ("", "a"), ("???", "b")])
     _assert_valid(model.predict("hello"), model.labels)
+
+
+def test_it_reports_lower_familiarity_for_messages_unlike_any_example(model):
+    known = model.predict("I forgot my password and cannot log in")
+    unrelated = model.predict("What is the boiling point of mercury in kelvin?")
+    assert -1.0 <= unrelated.familiarity < known.familiarity <= 1.0
+    assert known.familiarity > 0.6

@@ -6,14 +6,21 @@ import pytest
 import yaml
 
 from lbsup.assist.classifier import train_category_model
-from lbsup.assist.drafts import ContactFacts, DraftError, draft_reply, edit_distance_ratio, rank_replies
+from lbsup.assist.drafts import (
+    ContactFacts,
+    DraftError,
+    draft_reply,
+    edit_distance_ratio,
+    rank_replies,
+)
 from lbsup.assist.guardrails import check_draft
 from lbsup.assist.injection import detect_injection
 from lbsup.assist.playbook import PlaybookError, load_playbook, load_playbook_file
 from lbsup.assist.results import UNSURE, MessageInput, Sender
 from lbsup.assist.triage import triage
+from lbsup.demo import PLAYBOOK_DIR
 
-DEMO = Path(__file__).parents[2] / "demo" / "playbooks"
+DEMO = PLAYBOOK_DIR
 ATTACKS = yaml.safe_load((Path(__file__).parent / "fixtures" / "injection" / "attacks.yaml").read_text())
 NOW = datetime(2025, 3, 12, 15, tzinfo=timezone.utc)
 

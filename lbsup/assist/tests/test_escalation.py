@@ -1,11 +1,11 @@
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from lbsup.assist.escalation import EscalationInput, evaluate_rules, must_not_be_routine
 from lbsup.assist.playbook import load_playbook_file
 from lbsup.assist.results import HistoryItem, TriageContext
+from lbsup.demo import PLAYBOOK_DIR
 
-NORTHWIND = load_playbook_file(str(Path(__file__).parents[2] / "demo" / "playbooks" / "northwind.yaml"))
+NORTHWIND = load_playbook_file(str(PLAYBOOK_DIR / "northwind.yaml"))
 NOW = datetime(2025, 3, 12, 15, tzinfo=timezone.utc)
 
 

@@ -2,10 +2,16 @@ from pathlib import Path
 
 import pytest
 
-from lbsup.assist.playbook import PlaybookError, load_playbook, load_playbook_file, regex_problem
+from lbsup.assist.playbook import (
+    PlaybookError,
+    load_playbook,
+    load_playbook_file,
+    regex_problem,
+)
+from lbsup.demo import PLAYBOOK_DIR
 
 FIXTURES = Path(__file__).parent / "fixtures"
-DEMO = Path(__file__).parents[2] / "demo" / "playbooks"
+DEMO = PLAYBOOK_DIR
 MINIMAL = (FIXTURES / "minimal.yaml").read_text()
 
 

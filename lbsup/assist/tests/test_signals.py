@@ -1,7 +1,12 @@
 import pytest
 
 from lbsup.assist.signals import (
-    auto_reply_signal, complaint_signal, detect_language, frustration_signal, injection_signal, urgency_signal,
+    auto_reply_signal,
+    complaint_signal,
+    detect_language,
+    frustration_signal,
+    injection_signal,
+    urgency_signal,
 )
 
 

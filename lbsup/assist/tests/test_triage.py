@@ -1,19 +1,24 @@
 import json
 from datetime import datetime, timezone
 from functools import lru_cache
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lbsup.assist import classifier
 from lbsup.assist.playbook import load_playbook_file
-from lbsup.assist.results import UNSURE, MessageInput, Sender, ThreadMessage, TriageContext
+from lbsup.assist.results import (
+    UNSURE,
+    MessageInput,
+    Sender,
+    ThreadMessage,
+    TriageContext,
+)
 from lbsup.assist.triage import MAX_BODY_CHARS, triage, triage_batch
+from lbsup.demo import PLAYBOOK_DIR
 
-classifier = pytest.importorskip("lbsup.assist.classifier")
-
-DEMO = Path(__file__).parents[2] / "demo" / "playbooks"
+DEMO = PLAYBOOK_DIR
 NOW = datetime(2025, 3, 12, 15, tzinfo=timezone.utc)
 
 
@@ -65,7 +70,6 @@ def test_it_routes_emergencies_urgently_to_a_lead():
 
 
 def test_it_escalates_flagged_contacts_and_repeat_contacts():
-    from lbsup.assist.results import HistoryItem
 
     result = run("northwind", "Where is my order?", context=TriageContext(vip=True))
     assert "vip_or_sensitive" in {r.rule for r in result.escalation_reasons}

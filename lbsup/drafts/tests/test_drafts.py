@@ -4,19 +4,19 @@ from lbsup.audit.actors import SYSTEM
 from lbsup.audit.models import AuditEvent
 from lbsup.crm.actions import do_find_or_create_contact
 from lbsup.drafts.actions import (
-    GuardrailBlocked, check_edit, do_approve_draft, do_choose_reply, do_reject_draft, do_save_draft,
+    GuardrailBlocked,
+    check_edit,
+    do_approve_draft,
+    do_choose_reply,
+    do_reject_draft,
+    do_save_draft,
 )
 from lbsup.drafts.models import Draft
 from lbsup.outbound.models import OutboundEmail
 from lbsup.tickets.actions import do_create_ticket
 from lbsup.triage.actions import do_correct_category, do_triage_message
-
-
-@pytest.fixture
-def smtp(settings, smtp_sink):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = smtp_sink.host, smtp_sink.port
-    return smtp_sink
+from lbsup.webhooks.actions import do_create_endpoint
+from lbsup.webhooks.models import Delivery
 
 
 def triaged(personas, text, subject="", email="pat@mailbox.example", name="Pat Doe"):
@@ -40,6 +40,7 @@ def test_it_proposes_a_draft_and_an_internal_note_for_each_triaged_message(perso
 
 def test_it_sends_an_approved_draft_once_and_records_who_and_how_much_changed(
         personas, dental_playbook, smtp, django_capture_on_commit_callbacks):
+    do_create_endpoint(personas.lena, personas.dental, url="http://127.0.0.1:9/hook", event_types=["draft.*"])
     ticket, _ = triaged(personas, "what time do you open on saturday?", "Hours")
     draft = ticket.drafts.get()
     text = draft.text.replace("[[", "").replace("]]", "") if draft.missing else draft.text
@@ -51,6 +52,8 @@ def test_it_sends_an_approved_draft_once_and_records_who_and_how_much_changed(
     assert approved.edit_size == pytest.approx(0.0, abs=0.2)
     assert approved.sent_text == text
     assert OutboundEmail.objects.count() == 1 and len(smtp.wait_for(1)) == 1
+    [(event, payload)] = Delivery.objects.values_list("event_type", "payload")
+    assert event == "draft.approved" and payload["approved_by"] == "alice" and payload["draft"] == draft.pk
 
 
 def test_it_blocks_an_unapproved_promise_until_overridden_with_a_reason(personas, dental_playbook):

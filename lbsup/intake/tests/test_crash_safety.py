@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from lbsup.core.tests.cli import LBSUP, run_lbsup
+from lbsup.core.tests.cli import LBSUP, lbsup_env, run_lbsup
 
 from .test_mail_channels import numbered_mail
 
@@ -45,20 +45,24 @@ def count_messages(env):
 
 
 def test_it_loses_and_duplicates_nothing_when_killed_mid_ingest(fresh_install, imap_server):
-    env = {**os.environ, **fresh_install}
+    env = lbsup_env(fresh_install)
     for n in range(MESSAGES):
         imap_server.append(numbered_mail(n, to="hello@crash.example"))
     rng = random.Random(20261127)
+    started = time.monotonic()
+    assert run_lbsup("check", env=fresh_install).returncode == 0
+    startup = time.monotonic() - started  # how long this machine, as loaded now, takes to start lbsup
     killed_while_running = 0
     for _ in range(KILLS):
         poller = subprocess.Popen([LBSUP, "mail", "poll", "--workspace", "crash"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.8, 2.5))  # Django starts in ~0.7 s; kill somewhere inside the work
+        time.sleep(startup * 0.8 + rng.uniform(0, 1.5))  # kill somewhere inside the work
         if poller.poll() is None:
             killed_while_running += 1
         poller.send_signal(signal.SIGKILL)
         poller.wait()
-    assert run_lbsup("mail", "poll", "--workspace", "crash", env=fresh_install).returncode == 0
+    final = run_lbsup("mail", "poll", "--workspace", "crash", env=fresh_install)
+    assert final.returncode == 0, final.stdout + final.stderr
     assert run_lbsup("mail", "resume", "--workspace", "crash", env=fresh_install).returncode == 0
     counts = count_messages(fresh_install)
     assert sorted(counts) == sorted(f"q{n}@mailbox.example" for n in range(MESSAGES))

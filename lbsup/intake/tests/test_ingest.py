@@ -1,3 +1,6 @@
+import email
+import email.policy
+
 import pytest
 
 from lbsup.audit.actors import SYSTEM
@@ -153,3 +156,15 @@ def test_it_audits_ingest_as_the_system(personas):
     raw_message = ingest(personas.dental, load_eml("gmail_reply.eml"))
     event = raw_message.message.ticket.workspace.audit_events.filter(verb="ticket.created").first()
     assert event.actor_kind == SYSTEM
+
+
+@pytest.mark.parametrize("separator", ["\r\n", "\x85", "\u2028", "\u2029", "\x0b"])
+def test_it_keeps_form_and_api_text_from_adding_headers(personas, separator):
+    raw = compose_inbound(personas.dental, from_email="new@mailbox.example",
+                          from_name=f"Eve{separator}Bcc: victim@elsewhere.example",
+                          subject=f"Hi{separator}X-Injected: yes", text="hello")
+    headers = email.message_from_bytes(raw, policy=email.policy.default)
+    assert "X-Injected" not in headers and "Bcc" not in headers
+    message = ingest(personas.dental, raw, channel="api").message
+    assert message.ticket.subject == "Hi X-Injected: yes"
+    assert "Bcc" in message.ticket.contact.name

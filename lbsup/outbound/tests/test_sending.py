@@ -5,20 +5,12 @@ from email import policy
 import pytest
 from django.utils import timezone
 
-from lbsup.audit.actors import ASSISTANT
+from lbsup.audit.actors import ASSISTANT, SYSTEM
 from lbsup.audit.models import AuditEvent
 from lbsup.intake.actions import do_ingest
 from lbsup.outbound.actions import claim, do_approve_and_send, do_send, flag_stuck_sends
 from lbsup.outbound.models import OutboundEmail
 from lbsup.tickets.actions import do_add_customer_message
-from lbsup.audit.actors import SYSTEM
-
-
-@pytest.fixture
-def smtp(settings, smtp_sink):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = smtp_sink.host, smtp_sink.port
-    return smtp_sink
 
 
 @pytest.fixture

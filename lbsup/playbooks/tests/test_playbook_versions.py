@@ -1,4 +1,3 @@
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -6,10 +5,15 @@ from django.core.management.base import CommandError
 
 from lbsup.assist.playbook import PlaybookError
 from lbsup.audit.models import AuditEvent
-from lbsup.playbooks.actions import do_approve_playbook, do_upload_playbook, playbook_diff
+from lbsup.demo import PLAYBOOK_DIR
+from lbsup.playbooks.actions import (
+    do_approve_playbook,
+    do_upload_playbook,
+    playbook_diff,
+)
 from lbsup.playbooks.active import NoActivePlaybook, active_playbook
 
-DEMO = Path(__file__).resolve().parents[2] / "demo" / "playbooks"
+DEMO = PLAYBOOK_DIR
 
 
 def dental_text():

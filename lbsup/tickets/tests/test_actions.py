@@ -4,7 +4,12 @@ from lbsup.audit.actors import ASSISTANT, SYSTEM
 from lbsup.audit.models import AuditEvent
 from lbsup.crm.actions import do_find_or_create_contact
 from lbsup.tickets.actions import (
-    do_add_customer_message, do_add_note, do_assign, do_change_status, do_create_ticket, do_record_outbound,
+    do_add_customer_message,
+    do_add_note,
+    do_assign,
+    do_change_status,
+    do_create_ticket,
+    do_record_outbound,
     do_route,
 )
 from lbsup.tickets.models import Direction, Status

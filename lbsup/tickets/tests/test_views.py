@@ -55,7 +55,8 @@ def test_it_keeps_owners_out_of_the_desk(client, personas):
     login(client, personas.olivia)
     assert client.get("/w/bright-smile/").status_code == 403
     assert client.get(f"/w/bright-smile/tickets/{personas.dental_ticket.number}/").status_code == 403
-    home = client.get("/")
+    home = client.get("/", follow=True)
+    assert home.redirect_chain[-1][0].startswith("/w/bright-smile/reports/")
     assert home.status_code == 200
     assert b"Bright Smile Dental" in home.content
 

@@ -5,7 +5,11 @@ from lbsup.audit.models import AuditEvent
 from lbsup.crm.actions import do_find_or_create_contact, do_set_contact_flags
 from lbsup.testing.personas import PASSWORD
 from lbsup.tickets.actions import do_create_ticket
-from lbsup.triage.actions import do_correct_category, do_set_escalation, do_triage_message
+from lbsup.triage.actions import (
+    do_correct_category,
+    do_set_escalation,
+    do_triage_message,
+)
 from lbsup.triage.models import LabelledExample, TrainedModel, TriageRecord
 
 

@@ -41,11 +41,16 @@ class Command(BaseCommand):
         if not mailboxes:
             raise CommandError(f"{workspace} has no IMAP mailbox configured")
         if action == "poll":
+            errors = []
             for mailbox in mailboxes:
                 report = poll_mailbox(mailbox)
                 mailbox.refresh_from_db()
                 self.stdout.write(f"{mailbox}: fetched {report.fetched}, stored {report.stored}, "
                                   f"failed {len(report.failed)}" + (f" — {mailbox.last_error}" if mailbox.last_error else ""))
+                if mailbox.last_error:
+                    errors.append(f"{mailbox}: {mailbox.last_error}")
+            if errors:
+                raise CommandError("; ".join(errors))
             return
         since = timezone.now() - datetime.timedelta(days=options["days"])
         trouble = False

@@ -5,9 +5,19 @@ from django.core.management.base import BaseCommand, CommandError
 
 from lbsup.assist.playbook import PlaybookError, load_playbook_file
 from lbsup.audit.actors import SYSTEM
-from lbsup.playbooks.actions import do_approve_playbook, do_upload_playbook, playbook_diff
+from lbsup.playbooks.actions import (
+    do_approve_playbook,
+    do_upload_playbook,
+    playbook_diff,
+)
 from lbsup.playbooks.models import PlaybookVersion
 from lbsup.workspaces.models import Workspace
+
+
+def _shown(value):
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value or "-"
 
 
 class Command(BaseCommand):
@@ -25,6 +35,11 @@ class Command(BaseCommand):
         diff.add_argument("--workspace", required=True)
         diff.add_argument("old", nargs="?", type=int)
         diff.add_argument("new", nargs="?", type=int)
+        replay = sub.add_parser("replay", help="show what a candidate file would change on the last N days of tickets")
+        replay.add_argument("--workspace", required=True)
+        replay.add_argument("--days", type=int, default=30)
+        replay.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+        replay.add_argument("file")
 
     def handle(self, *args, action, **options):
         getattr(self, f"handle_{action}")(**options)
@@ -72,6 +87,36 @@ class Command(BaseCommand):
         if new not in by_number:
             raise CommandError(f"No version {new}")
         self.stdout.write(playbook_diff(by_number.get(old), by_number[new]) or "(no changes)")
+
+    def handle_replay(self, file, workspace, days, no_progress=False, **options):
+        import sys
+
+        from tqdm import tqdm
+
+        from lbsup.playbooks.actions import parse_for_workspace
+        from lbsup.playbooks.replay import FIELDS, replay_playbook
+
+        target = self._workspace(workspace)
+        if not 1 <= days <= 365:
+            raise CommandError("--days must be between 1 and 365")
+        try:
+            candidate = parse_for_workspace(target, Path(file).read_text(encoding="utf-8"), source=file)
+        except (PlaybookError, OSError, UnicodeDecodeError) as error:
+            self._fail(file, error)
+        with tqdm(desc="replay", unit="ticket", file=sys.stderr, disable=no_progress) as bar:
+            def progress(done, total):
+                bar.total = total
+                bar.update(done - bar.n)
+
+            report = replay_playbook(target, candidate, days=days, progress=progress)
+        for row in report.changed:
+            parts = []
+            for name in row.changes:
+                before, after = (_shown(outcome.value(name)) for outcome in (row.before, row.after))
+                parts.append(f"{name} {before} -> {after}")
+            self.stdout.write(f"#{row.number} {row.subject[:60]}: " + "; ".join(parts))
+        counts = ", ".join(f"{report.counts[name]} {name}" for name in FIELDS)
+        self.stdout.write(f"{report.tickets} tickets over {days} days; {len(report.changed)} would change ({counts})")
 
     def _workspace(self, slug):
         workspace = Workspace.objects.filter(slug=slug).first()

@@ -1,13 +1,12 @@
 """lbsup triage --workspace SLUG [--json] [FILE|-]   or   --jsonl [FILE|-]"""
 
+import dataclasses
 import json
 import sys
 
 from dateutil import parser as date_parser
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
-
-import dataclasses
 
 from lbsup.assist.drafts import ContactFacts, draft_reply
 from lbsup.assist.encoder import load_encoder

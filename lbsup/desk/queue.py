@@ -1,0 +1,208 @@
+"""The queue: named views over a workspace's tickets, their counts, and keyset pagination
+in the desk's order (SLA due time, no SLA last, then priority, then newest).
+
+Keyset (cursor) pagination instead of OFFSET: page 2,000 costs the same as page 1, and no
+page needs a COUNT over every ticket."""
+
+import base64
+import datetime
+import json
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from lbsup.tickets.models import Status, Ticket
+from lbsup.workspaces.models import Role, Team
+
+from . import search
+
+PAGE_SIZE = 50
+DUE_SOON = datetime.timedelta(hours=2)
+COUNTS_SECONDS = 15  # counts may lag a few seconds; the rows never do
+ACTIVE = (Status.NEW, Status.OPEN, Status.ESCALATED)  # the ball is in our court
+OPEN = (*ACTIVE, Status.WAITING)
+EVERYONE_ROLES = (Role.LEAD, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class QueueView:
+    key: str  # what goes into ?view=
+    label: str
+    count: int | None = None
+
+
+@dataclass(frozen=True)
+class Cursor:
+    due_at: datetime.datetime | None
+    priority: int
+    id: int
+
+    def encode(self) -> str:
+        data = [self.due_at.isoformat() if self.due_at else None, self.priority, self.id]
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> "Cursor | None":
+        try:
+            due, priority, pk = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            return cls(parse_datetime(due) if due else None, int(priority), int(pk))
+        except (ValueError, TypeError, json.JSONDecodeError):
+            return None  # a mangled cursor starts from the top instead of failing
+
+    @classmethod
+    def of(cls, ticket) -> "Cursor":
+        return cls(ticket.due_at, ticket.priority, ticket.pk)
+
+
+@dataclass
+class QueuePage:
+    view: str
+    tickets: list
+    next_cursor: str | None
+    query: search.SearchQuery
+    views: list[QueueView] = field(default_factory=list)
+    teams: list[QueueView] = field(default_factory=list)
+    categories: list[QueueView] = field(default_factory=list)
+    people: list[QueueView] = field(default_factory=list)
+
+
+ORDER = (F("due_at").asc(nulls_last=True), F("priority").desc(), F("id").desc())
+REVERSE_ORDER = (F("due_at").desc(nulls_first=True), F("priority").asc(), F("id").asc())
+
+
+def after(cursor: Cursor) -> Q:
+    """Tickets that come after the cursor in ORDER."""
+    same_priority_later = Q(priority__lt=cursor.priority) | Q(priority=cursor.priority, id__lt=cursor.id)
+    if cursor.due_at is None:
+        return Q(due_at__isnull=True) & same_priority_later
+    return (Q(due_at__gt=cursor.due_at) | Q(due_at__isnull=True)
+            | (Q(due_at=cursor.due_at) & same_priority_later))
+
+
+def before(cursor: Cursor) -> Q:
+    """Tickets that come before the cursor in ORDER."""
+    same_priority_earlier = Q(priority__gt=cursor.priority) | Q(priority=cursor.priority, id__gt=cursor.id)
+    if cursor.due_at is None:
+        return Q(due_at__isnull=False) | (Q(due_at__isnull=True) & same_priority_earlier)
+    return Q(due_at__lt=cursor.due_at) | (Q(due_at=cursor.due_at) & same_priority_earlier)
+
+
+def view_filter(membership, view: str, now=None) -> Q:
+    """The tickets of one named view. Raises PermissionDenied for someone else's queue
+    unless a lead or admin asks; unknown views fall back to all open tickets."""
+    now = now or timezone.now()
+    kind, _, value = view.partition(":")
+    if kind == "mine":
+        return Q(assignee=membership.user, status__in=OPEN)
+    if kind == "unassigned":
+        return Q(assignee__isnull=True, status__in=ACTIVE)
+    if kind == "escalated":
+        return Q(status=Status.ESCALATED)
+    if kind == "due":
+        return Q(status__in=ACTIVE, due_at__lte=now + DUE_SOON)
+    if kind == "waiting":
+        return Q(status=Status.WAITING)
+    if kind == "team" and value:
+        return Q(team__slug=value, status__in=OPEN)
+    if kind == "category" and value:
+        return Q(category=value, status__in=OPEN)
+    if kind == "person" and value:
+        if membership.role not in EVERYONE_ROLES:
+            raise PermissionDenied("Only leads and admins open someone else's queue")
+        return Q(assignee__username=value, status__in=OPEN)
+    if kind == "closed":
+        return Q(status__in=(Status.RESOLVED, Status.CLOSED))
+    if kind == "status" and value in Status.values:
+        return Q(status=value)
+    return Q(status__in=OPEN)
+
+
+def base_queryset(membership, view: str, query: search.SearchQuery):
+    tickets = Ticket.objects.filter(workspace=membership.workspace)
+    tickets = tickets.filter(view_filter(membership, view))
+    return search.filter_tickets(tickets, query)
+
+
+def page(membership, view: str = "open", *, text: str = "", cursor: str = "", size: int = PAGE_SIZE) -> QueuePage:
+    query = search.parse(text)
+    tickets = base_queryset(membership, view, query)
+    position = Cursor.decode(cursor) if cursor else None
+    if position:
+        tickets = tickets.filter(after(position))
+    # Order and cut on the narrow ticket rows first, join the display columns for one page only:
+    # joining before the sort made SQLite carry every open ticket's customer through it.
+    ids = list(tickets.order_by(*ORDER).values_list("id", flat=True)[: size + 1])
+    more = len(ids) > size
+    found = Ticket.objects.select_related("contact", "assignee", "team").in_bulk(ids[:size])
+    rows = [found[pk] for pk in ids[:size]]
+    return QueuePage(view=view, tickets=rows, next_cursor=Cursor.of(rows[-1]).encode() if more else None, query=query)
+
+
+def neighbours(membership, view: str, ticket, text: str = ""):
+    """(previous, next) ticket numbers around a ticket in a queue view, for j/k on the ticket page."""
+    tickets = base_queryset(membership, view, search.parse(text))
+    position = Cursor.of(ticket)
+    previous = tickets.filter(before(position)).order_by(*REVERSE_ORDER).values_list("number", flat=True).first()
+    following = tickets.filter(after(position)).order_by(*ORDER).values_list("number", flat=True).first()
+    return previous, following
+
+
+def counts(membership, now=None) -> dict:
+    """Counts for every view: three grouped queries over open tickets, cached briefly per
+    workspace (and the person's own "mine" count, which is one indexed query)."""
+    now = now or timezone.now()
+    workspace = membership.workspace
+    # created_at in the key: a recreated database reusing the id never reads old counts
+    key = f"desk:counts:{workspace.pk}:{workspace.created_at.timestamp()}"
+    shared = cache.get(key)
+    if shared is None:
+        open_tickets = Ticket.objects.filter(workspace=workspace, status__in=OPEN)
+        shared = open_tickets.aggregate(
+            open=Count("id"),
+            unassigned=Count("id", filter=Q(assignee__isnull=True, status__in=ACTIVE)),
+            escalated=Count("id", filter=Q(status=Status.ESCALATED)),
+            due=Count("id", filter=Q(status__in=ACTIVE, due_at__lte=now + DUE_SOON)),
+            overdue=Count("id", filter=Q(status__in=ACTIVE, due_at__lte=now)),
+            waiting=Count("id", filter=Q(status=Status.WAITING)),
+        )
+        # Grouped by the ids in the ticket table (no joins over every open ticket), then named.
+        by_team = dict(open_tickets.filter(team__isnull=False).values_list("team").annotate(n=Count("id"))
+                       .order_by())
+        teams = Team.objects.filter(pk__in=by_team).order_by("name").values_list("pk", "slug", "name")
+        shared["teams"] = [(slug, name, by_team[pk]) for pk, slug, name in teams]
+        shared["categories"] = sorted(
+            open_tickets.exclude(category="").values_list("category").annotate(n=Count("id")).order_by())
+        by_person = dict(open_tickets.filter(assignee__isnull=False).values_list("assignee")
+                         .annotate(n=Count("id")).order_by())
+        names = get_user_model().objects.filter(pk__in=by_person).values_list("pk", "username")
+        shared["people"] = sorted((username, by_person[pk]) for pk, username in names)
+        cache.set(key, shared, COUNTS_SECONDS)
+    mine = Ticket.objects.filter(workspace=workspace, assignee=membership.user, status__in=OPEN).count()
+    return {**shared, "mine": mine}
+
+
+def views_with_counts(membership) -> tuple[list[QueueView], list[QueueView], list[QueueView], list[QueueView]]:
+    c = counts(membership)
+    views = [
+        QueueView("open", "All open", c["open"]),
+        QueueView("mine", "Mine", c["mine"]),
+        QueueView("unassigned", "Unassigned", c["unassigned"]),
+        QueueView("escalated", "Escalated", c["escalated"]),
+        QueueView("due", "Due soon / overdue", c["due"]),
+        QueueView("waiting", "Waiting on customer", c["waiting"]),
+        QueueView("closed", "Resolved & closed"),
+    ]
+    teams = [QueueView(f"team:{slug}", name, n) for slug, name, n in c["teams"]]
+    categories = [QueueView(f"category:{slug}", slug.replace("_", " "), n) for slug, n in c["categories"]]
+    people = [QueueView(f"person:{name}", name, n) for name, n in c["people"]] if membership.role in EVERYONE_ROLES else []
+    return views, teams, categories, people
+
+
+def forget_counts(workspace):
+    """After a person changes a ticket, their own next page load should not show stale counts."""
+    cache.delete(f"desk:counts:{workspace.pk}:{workspace.created_at.timestamp()}")

@@ -1,0 +1,175 @@
+"""SLA clocks: targets from the playbook, counted in the workspace's business hours.
+
+Due times are stored in the ticket's columns so "what is due" is one indexed query;
+TicketClock keeps what they are computed from (cycle start, paused hours, targets).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+
+from lbsup.assist.playbook import PRIORITIES, SlaTargets
+from lbsup.audit.actions import record_event
+from lbsup.audit.actors import SYSTEM
+from lbsup.playbooks.active import NoActivePlaybook, active_playbook
+from lbsup.tickets.models import Direction, Status, Ticket
+
+from .business_time import (
+    DEFAULT_HOURS,
+    BusinessCalendar,
+    hours_from_mapping,
+    hours_from_text,
+)
+from .models import Clock, TicketClock
+
+# The playbook's own fallback for a category without targets; used for uncategorized tickets too.
+DEFAULT_TARGETS = SlaTargets(first_response=8.0, next_response=16.0, resolution=40.0)
+CLOSED = (Status.RESOLVED, Status.CLOSED)
+DUE_COLUMNS = {Clock.FIRST_RESPONSE: "first_response_due_at", Clock.NEXT_RESPONSE: "next_response_due_at",
+               Clock.RESOLUTION: "resolution_due_at"}
+
+
+def remind_before() -> dt.timedelta:
+    """How long before a due time the assignee is reminded and the desk shows "due soon"."""
+    return dt.timedelta(minutes=getattr(settings, "LBSUP_SLA_REMIND_BEFORE_MINUTES", 60))
+
+
+def _playbook(workspace):
+    try:
+        return active_playbook(workspace)[1]
+    except NoActivePlaybook:
+        return None
+
+
+def calendar_for(workspace, playbook=None) -> BusinessCalendar:
+    """Opening hours: the workspace's own, else the playbook's (if machine-readable), else Mon–Fri 9–17.
+    Holidays come from the playbook."""
+    hours = hours_from_mapping(workspace.business_hours) if workspace.business_hours else {}
+    if not hours and playbook is not None:
+        hours = hours_from_text(playbook.business.hours)
+    holidays = frozenset(playbook.holidays) if playbook is not None else frozenset()
+    return BusinessCalendar(workspace.timezone, hours or DEFAULT_HOURS, holidays)
+
+
+def targets_for(ticket, playbook) -> tuple[SlaTargets, str]:
+    priority = PRIORITIES[max(0, min(int(ticket.priority), len(PRIORITIES) - 1))]
+    if playbook is not None and ticket.category:
+        try:
+            return playbook.category(ticket.category).sla_for(priority), f"{ticket.category}/{priority}"
+        except KeyError:
+            pass
+    return DEFAULT_TARGETS, f"default/{priority}"
+
+
+@dataclass(frozen=True)
+class DueTimes:
+    first_response: dt.datetime | None
+    next_response: dt.datetime | None
+    resolution: dt.datetime | None
+    paused: bool
+
+    @property
+    def earliest(self) -> dt.datetime | None:
+        if self.paused:
+            return None
+        pending = [d for d in (self.first_response, self.next_response, self.resolution) if d is not None]
+        return min(pending, default=None)
+
+
+def compute_due(ticket, clock: TicketClock, calendar: BusinessCalendar) -> DueTimes:
+    if ticket.status in CLOSED:
+        return DueTimes(None, None, None, paused=False)
+    first = None
+    if ticket.first_response_at is None:
+        first = calendar.add(clock.cycle_started_at, clock.first_response_hours + clock.paused_hours)
+    following = None
+    unanswered = _first_unanswered_customer_message(ticket)
+    if ticket.first_response_at is not None and unanswered is not None:
+        following = calendar.add(max(unanswered, clock.cycle_started_at), clock.next_response_hours)
+    resolution = calendar.add(clock.cycle_started_at, clock.resolution_hours + clock.paused_hours)
+    return DueTimes(first, following, resolution, paused=ticket.sla_paused_since is not None)
+
+
+def _first_unanswered_customer_message(ticket):
+    messages = ticket.messages.exclude(direction=Direction.NOTE)
+    last_reply = messages.filter(direction=Direction.OUTBOUND).order_by("-created_at").values_list(
+        "created_at", flat=True).first()
+    inbound = messages.filter(direction=Direction.INBOUND)
+    if last_reply is not None:
+        inbound = inbound.filter(created_at__gt=last_reply)
+    return inbound.order_by("created_at").values_list("created_at", flat=True).first()
+
+
+@transaction.atomic
+def do_recompute_sla(ticket, *, at=None, restart=False, actor=SYSTEM):
+    """Bring the ticket's SLA columns up to date after anything that moves a clock.
+
+    restart=True: the customer wrote on a resolved/closed ticket; a new cycle begins at `at`.
+    Entering `waiting` pauses the clocks; leaving it adds the paused business hours to them."""
+    from django.utils import timezone
+
+    at = at or timezone.now()
+    ticket = Ticket.objects.select_for_update().select_related("workspace").get(pk=ticket.pk)
+    playbook = _playbook(ticket.workspace)
+    calendar = calendar_for(ticket.workspace, playbook)
+    targets, source = targets_for(ticket, playbook)
+    clock, _ = TicketClock.objects.get_or_create(ticket=ticket, defaults={"cycle_started_at": ticket.created_at})
+    if restart:
+        clock.cycle_started_at, clock.paused_hours = at, 0.0
+    paused_since = ticket.sla_paused_since
+    if ticket.status == Status.WAITING and paused_since is None:
+        paused_since = at
+    elif ticket.status != Status.WAITING and paused_since is not None:
+        clock.paused_hours += calendar.between(paused_since, at)
+        paused_since = None
+    clock.first_response_hours, clock.next_response_hours, clock.resolution_hours = (
+        targets.first_response, targets.next_response, targets.resolution)
+    clock.targets_from = source
+    clock.save()
+    ticket.sla_paused_since = paused_since
+    due = compute_due(ticket, clock, calendar)
+    columns = {"first_response_due_at": due.first_response, "next_response_due_at": due.next_response,
+               "resolution_due_at": due.resolution, "due_at": due.earliest, "sla_paused_since": paused_since}
+    before = {name: getattr(ticket, name) for name in columns}
+    if before != columns or restart:
+        Ticket.objects.filter(pk=ticket.pk).update(**columns)
+        record_event(ticket.workspace, actor, "ticket.sla_updated", ticket, targets=source, restart=restart,
+                     paused=paused_since is not None, paused_hours=round(clock.paused_hours, 3),
+                     **{name: value.isoformat() if value else None for name, value in columns.items()})
+    return ticket, due
+
+
+def sla_after_change(ticket, *, at=None, restart=False):
+    """The hook lbsup.tickets.actions calls; refreshes the caller's instance too."""
+    fresh, _ = do_recompute_sla(ticket, at=at, restart=restart)
+    for name in ("first_response_due_at", "next_response_due_at", "resolution_due_at", "due_at", "sla_paused_since"):
+        setattr(ticket, name, getattr(fresh, name))
+
+
+def sla_state(ticket, now) -> str:
+    """"paused" | "overdue" | "due_soon" | "ok" | "none" (closed, or no clock running) for the desk."""
+    if ticket.status in CLOSED:
+        return "none"
+    if ticket.sla_paused_since is not None:
+        return "paused"
+    if ticket.due_at is None:
+        return "none"
+    if ticket.due_at <= now:
+        return "overdue"
+    if ticket.due_at - now <= remind_before():
+        return "due_soon"
+    return "ok"
+
+
+def pending_clock(ticket) -> tuple[str, dt.datetime] | None:
+    """The clock that sets due_at, e.g. ("first_response", <due>), to say what is due."""
+    if ticket.due_at is None:
+        return None
+    for clock, column in DUE_COLUMNS.items():
+        if getattr(ticket, column) == ticket.due_at:
+            return clock.value, ticket.due_at
+    return None

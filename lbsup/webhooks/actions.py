@@ -1,0 +1,88 @@
+"""Outbound sync: any app emits an event; every matching endpoint of the workspace gets a signed delivery.
+
+Event types: ticket.created, ticket.escalated, draft.approved, message.sent,
+crm.note.approved, lead.updated, sla.breached, contact.merged.
+"""
+
+import json
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+
+from lbsup.audit.actions import record_event
+from lbsup.audit.actors import is_person
+
+from .models import Delivery, Endpoint
+
+MAX_PAYLOAD_BYTES = 256 * 1024
+
+
+def do_emit(workspace, event_type, payload, *, at=None):
+    """Queue `payload` (JSON-serializable) for every active endpoint that wants `event_type`.
+    Nothing is sent inside the caller's transaction; the job picks deliveries up after commit."""
+    data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    if len(json.dumps(data)) > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"A webhook payload may not exceed {MAX_PAYLOAD_BYTES} bytes")
+    at = at or timezone.now()
+    deliveries = [
+        Delivery.objects.create(workspace=workspace, endpoint=endpoint, event_type=event_type, payload=data,
+                                idempotency_key=uuid.uuid4().hex, next_attempt_at=at, created_at=at)
+        for endpoint in Endpoint.objects.filter(workspace=workspace, active=True) if endpoint.wants(event_type)
+    ]
+    if deliveries:
+        from .tasks import deliver_webhook_job
+
+        ids = [d.pk for d in deliveries]
+        transaction.on_commit(lambda: [deliver_webhook_job(pk) for pk in ids])
+    return deliveries
+
+
+def _check_url(url):
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise ValueError(f"{url!r} is not an http(s) URL") from None
+
+
+@transaction.atomic
+def do_create_endpoint(actor, workspace, *, url, description="", event_types=()):
+    if not is_person(actor):
+        raise PermissionError("A person adds webhook endpoints")
+    _check_url(url)
+    endpoint = Endpoint.objects.create(workspace=workspace, url=url, description=description[:200],
+                                       event_types=[t.strip() for t in event_types if t.strip()])
+    record_event(workspace, actor, "webhook.endpoint_created", endpoint, url=url, event_types=endpoint.event_types)
+    return endpoint
+
+
+@transaction.atomic
+def do_set_endpoint_active(actor, endpoint, active):
+    if not is_person(actor):
+        raise PermissionError("A person changes webhook endpoints")
+    endpoint.active = active
+    endpoint.save(update_fields=["active"])
+    record_event(endpoint.workspace, actor, "webhook.endpoint_" + ("enabled" if active else "disabled"), endpoint)
+    return endpoint
+
+
+@transaction.atomic
+def do_retry_delivery(actor, delivery, *, at=None):
+    """Send again now, with the same body and idempotency key: a failed delivery, or a replay of a delivered one."""
+    if not is_person(actor):
+        raise PermissionError("A person retries deliveries")
+    at = at or timezone.now()
+    updated = Delivery.objects.filter(pk=delivery.pk).exclude(state=Delivery.State.SENDING).update(
+        state=Delivery.State.PENDING, next_attempt_at=at)
+    if not updated:
+        raise ValueError("This delivery is being sent right now")
+    record_event(delivery.workspace, actor, "webhook.delivery_retried", delivery, before=delivery.state,
+                 attempts=delivery.attempts)
+    from .tasks import deliver_webhook_job
+
+    transaction.on_commit(lambda: deliver_webhook_job(delivery.pk))
+    delivery.refresh_from_db()
+    return delivery
