@@ -27,7 +27,7 @@ MAX_TOKENS = 128
 # 128 pieces never need more than a few thousand characters.
 MAX_CHARS = 4_000
 BATCH_SIZE = 64
-TOKENS_PER_BATCH = 2048  # 16 full-length texts: a batch of 64 long texts peaked at 750 MB RSS, this at 500 MB
+TOKENS_PER_BATCH = 1024  # 8 full-length texts; bench/triage.py max RSS: 856 MB uncapped, 619 MB at 2048, 528 MB here
 
 
 def _approx_tokens(text: str) -> int:

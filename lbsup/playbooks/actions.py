@@ -62,6 +62,9 @@ def do_approve_playbook(actor, version):
 
 @transaction.atomic
 def do_reject_playbook(actor, version, reason):
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("Say why the version is rejected")
     if version.state != PlaybookVersion.State.PENDING:
         raise ValueError("Only a pending version can be rejected")
     version.state = PlaybookVersion.State.REJECTED

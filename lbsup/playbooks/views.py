@@ -105,6 +105,11 @@ def diff(request, slug):
     })
 
 
+def _problem(request, membership, version, error, status=409):
+    return render(request, "playbooks/problem.html", {"workspace": membership.workspace, "version": version,
+                                                      "message": str(error)}, status=status)
+
+
 @login_required
 @require_POST
 def approve(request, slug, number):
@@ -113,8 +118,7 @@ def approve(request, slug, number):
     try:
         do_approve_playbook(request.user, version)
     except ValueError as error:
-        return render(request, "playbooks/problem.html", {"workspace": membership.workspace, "version": version,
-                                                          "message": str(error)}, status=409)
+        return _problem(request, membership, version, error)
     return redirect("playbooks:index", slug=slug)
 
 
@@ -123,14 +127,10 @@ def approve(request, slug, number):
 def reject(request, slug, number):
     membership = membership_or_404(request.user, slug, roles=APPROVER_ROLES)
     version = _version(membership.workspace, number)
-    reason = request.POST.get("reason", "").strip()
     try:
-        if not reason:
-            raise ValueError("Say why the version is rejected")
-        do_reject_playbook(request.user, version, reason)
+        do_reject_playbook(request.user, version, request.POST.get("reason", ""))
     except ValueError as error:
-        return render(request, "playbooks/problem.html", {"workspace": membership.workspace, "version": version,
-                                                          "message": str(error)}, status=409)
+        return _problem(request, membership, version, error)
     return redirect("playbooks:index", slug=slug)
 
 
@@ -142,8 +142,7 @@ def start_replay(request, slug, number):
     try:
         run = do_start_replay(request.user, version, days=int(request.POST.get("days", DEFAULT_REPLAY_DAYS)))
     except ValueError as error:
-        return render(request, "playbooks/problem.html", {"workspace": membership.workspace, "version": version,
-                                                          "message": str(error)}, status=400)
+        return _problem(request, membership, version, error, status=400)
     return redirect("playbooks:replay", slug=slug, run_id=run.pk)
 
 
