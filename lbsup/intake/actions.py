@@ -27,6 +27,7 @@ MAX_RAW_BYTES = 30 * 1024 * 1024
 TICKET_CHANNEL = {InboundChannel.WEB: Channel.WEB, InboundChannel.API: Channel.API}
 FINAL_STATES = (RawMessage.State.PROCESSED, RawMessage.State.DUPLICATE, RawMessage.State.FILTERED,
                 RawMessage.State.REJECTED)
+NOT_STORED = "could not store the file: "  # an attachment's skipped_reason when the disk refused it
 
 
 class MessageTooLarge(ValueError):
@@ -132,15 +133,16 @@ def _store(raw_message, mail, *, accepted_by=None):
             channel=TICKET_CHANNEL.get(raw_message.channel, Channel.EMAIL), **fields,
         )
         message = ticket.messages.get()
-    _store_attachments(message, mail.attachments)
-    notes = list(mail.problems)
+    notes = list(mail.problems) + _store_attachments(message, mail.attachments)
     if accepted_by is not None:
         notes.insert(0, f"accepted by {accepted_by.get_username()} although it looked automatic "
                         f"({mail.auto}: {mail.auto_reason})")
     _finish(raw_message, RawMessage.State.PROCESSED, mail=mail, message=message, detail="; ".join(notes)[:2000])
     from lbsup.triage.tasks import triage_message_job
 
-    transaction.on_commit(lambda: triage_message_job(message.pk))
+    # robust: the message is stored whatever happens to the job queue; with the queue down the
+    # triage is logged as lost and the message waits for a person without a draft.
+    transaction.on_commit(lambda: triage_message_job(message.pk), robust=True)
     return raw_message
 
 
@@ -179,6 +181,10 @@ def do_accept_filtered(actor, raw_message):
 
 
 def _store_attachments(message, attachments):
+    """One row per attachment. A file that cannot be written (disk full, unwritable) does not
+    stop the message: the row says why, and do_store_missing_attachments writes it later from
+    the raw bytes. Returns a note per missing file for the raw message's detail."""
+    notes = []
     for item in attachments:
         attachment = Attachment(
             workspace_id=message.workspace_id, message=message, filename=item.filename[:255] or "attachment",
@@ -186,12 +192,63 @@ def _store_attachments(message, attachments):
             inline=item.inline, skipped_reason=(item.skipped_reason or "")[:300],
         )
         if not item.skipped_reason:
-            try:
-                attachment.file.save(attachment.filename, ContentFile(item.content), save=False)
-            except OSError as error:
-                # Disk full or unwritable: keep the message and say what is missing.
-                attachment.skipped_reason = f"could not store the file: {error.strerror or error}"[:300]
+            name, error = _write_file(attachment, item.content)
+            if error:
+                attachment.skipped_reason = f"{NOT_STORED}{error}"[:300]
+                notes.append(f"{attachment.filename} not stored: {error}")
+            else:
+                attachment.file.name = name
         attachment.save()
+    return notes
+
+
+def _write_file(attachment, content):
+    """(stored name, None), or (None, the reason) with no partial file left behind:
+    on a full disk the storage leaves what it managed to write, which keeps the disk full."""
+    field = attachment.file.field
+    name = field.generate_filename(attachment, attachment.filename)
+    storage = attachment.file.storage
+    try:
+        return storage.save(name, ContentFile(content), max_length=field.max_length), None
+    except OSError as error:
+        try:
+            storage.delete(name)  # the name is in a fresh random folder: nobody else's file
+        except OSError:
+            log.warning("could not remove the partial attachment file %s", name)
+        return None, error.strerror or str(error)
+
+
+def do_store_missing_attachments(message):
+    """Write the files that could not be stored when the message arrived (the disk was full),
+    from the raw bytes kept for it. Returns how many were written; safe to repeat or run twice at once."""
+    rows = list(Attachment.objects.filter(message=message).order_by("id"))
+    if not any(not row.file and row.skipped_reason.startswith(NOT_STORED) for row in rows):
+        return 0
+    raw_message = message.raw_messages.filter(state=RawMessage.State.PROCESSED).first()
+    if raw_message is None:
+        return 0
+    stored = 0
+    # The rows were created in the parser's order, one per attachment.
+    for row, item in zip(rows, parse_message(bytes(raw_message.raw)).attachments):
+        if row.file or not row.skipped_reason.startswith(NOT_STORED) or row.size != item.size:
+            continue
+        name, error = _write_file(row, item.content)
+        if error:
+            continue
+        if Attachment.objects.filter(pk=row.pk, file="").update(file=name, skipped_reason=""):
+            stored += 1
+        else:  # another worker stored it a moment ago
+            row.file.storage.delete(name)
+    if stored:
+        record_event(message.workspace, SYSTEM, "mail.attachments_stored", raw_message, count=stored)
+    return stored
+
+
+def messages_missing_attachments(workspace=None):
+    messages = Message.objects.filter(attachments__file="", attachments__skipped_reason__startswith=NOT_STORED)
+    if workspace is not None:
+        messages = messages.filter(workspace=workspace)
+    return messages.select_related("workspace").distinct()
 
 
 def _one_line(value):

@@ -33,7 +33,11 @@ def _store(workspace_ids, raw, envelope):
 
 class InboundHandler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        workspace_id = await asyncio.to_thread(_workspace_id_for, address)
+        try:
+            workspace_id = await asyncio.to_thread(_workspace_id_for, address)
+        except Exception:  # noqa: BLE001 - the database is away: a 5xx here would bounce the customer's mail
+            log.exception("Could not look up the recipient %s", address)
+            return "451 4.3.0 Temporary failure looking up the address, try again later"
         if workspace_id is None:
             return "550 5.1.1 No such support address here"
         envelope.rcpt_tos.append(address)

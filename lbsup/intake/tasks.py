@@ -4,7 +4,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from .actions import do_process
+from .actions import do_process, do_store_missing_attachments, messages_missing_attachments
 from .imap import poll_mailbox
 from .models import Mailbox, RawMessage
 
@@ -27,6 +27,13 @@ def resume_unprocessed_mail():
     ).values_list("pk", flat=True)[:500]
     for raw_message_id in pending:
         process_raw_message_job(raw_message_id)
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def store_missing_attachments():
+    """Attachment files that could not be written (a full disk) are written once there is room."""
+    for message in messages_missing_attachments()[:100]:
+        do_store_missing_attachments(message)
 
 
 @db_periodic_task(crontab(minute="*"))

@@ -56,7 +56,8 @@ def do_approve_and_send(actor, ticket, *, text, approval_key=None):
         return OutboundEmail.objects.get(workspace_id=ticket.workspace_id, approval_key=key)
     from .tasks import send_outbound_job
 
-    transaction.on_commit(lambda: send_outbound_job(outbound.pk))
+    # robust: with the job queue down the approval still stands (logged), and send_due_replies sends it.
+    transaction.on_commit(lambda: send_outbound_job(outbound.pk), robust=True)
     return outbound
 
 
@@ -172,5 +173,5 @@ def do_resolve_check(actor, outbound, *, was_sent):
     if not was_sent:
         from .tasks import send_outbound_job
 
-        transaction.on_commit(lambda: send_outbound_job(outbound.pk))
+        transaction.on_commit(lambda: send_outbound_job(outbound.pk), robust=True)  # see do_approve_and_send
     return outbound

@@ -7,6 +7,7 @@ private configuration in a temporary directory.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pwd
 import shutil
@@ -30,7 +31,7 @@ def find_free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _wait_for_port(port: int, timeout: float) -> bool:
+def wait_for_port(port: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -56,6 +57,8 @@ class _SinkHandler:
         self._sink = sink
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        if self._sink.delay:
+            await asyncio.sleep(self._sink.delay)
         return self._sink._accept(envelope)
 
 
@@ -69,9 +72,10 @@ class SmtpSink:
             sink.messages[0].raw
     """
 
-    def __init__(self, host: str = LOCALHOST, port: int | None = None):
+    def __init__(self, host: str = LOCALHOST, port: int | None = None, delay: float = 0.0):
         self.host = host
         self.port = port or find_free_port()
+        self.delay = delay  # seconds before answering DATA: a slow server keeps sends in flight
         self._lock = threading.Lock()
         self._received: list[ReceivedEnvelope] = []
         self._failures_left = 0
@@ -291,7 +295,7 @@ class ImapServer:
             stderr=open(self.root / "dovecot.stderr", "ab"),
             start_new_session=True,
         )
-        if not _wait_for_port(self.port, timeout=15):
+        if not wait_for_port(self.port, timeout=15):
             self._terminate()
             raise RuntimeError(f"dovecot did not start listening on {self.port}:\n{self._diagnostics()}")
         return self
@@ -347,7 +351,7 @@ class ImapServer:
                 process.wait(timeout=5)
         # Wait for the port to close so a restart can bind it again.
         deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and _wait_for_port(self.port, timeout=0.05):
+        while time.monotonic() < deadline and wait_for_port(self.port, timeout=0.05):
             time.sleep(0.05)
 
     def _diagnostics(self) -> str:

@@ -10,6 +10,11 @@ import pytest
 from lbsup.testing.mailservers import ImapServer, SmtpSink, dovecot_available
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "faults: breaks a real server or disk mid-run (PostgreSQL, Redis, SMTP, "
+                                       "a full disk); `-m faults` runs only those")
+
+
 @pytest.fixture
 def smtp_sink():
     """A running SmtpSink on a free 127.0.0.1 port, stopped after the test."""

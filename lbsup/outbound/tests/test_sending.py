@@ -10,6 +10,7 @@ from lbsup.audit.models import AuditEvent
 from lbsup.intake.actions import do_ingest
 from lbsup.outbound.actions import claim, do_approve_and_send, do_send, flag_stuck_sends
 from lbsup.outbound.models import OutboundEmail
+from lbsup.outbound.tasks import send_due_replies
 from lbsup.tickets.actions import do_add_customer_message
 
 
@@ -94,11 +95,23 @@ def test_it_fails_visibly_on_a_permanent_error(personas, ticket, smtp):
     assert AuditEvent.objects.filter(verb="reply.send_failed").exists()
 
 
-def test_it_queues_while_the_mail_server_is_down(personas, ticket, smtp):
+@pytest.mark.faults
+def test_it_queues_while_the_mail_server_is_down_and_sends_once_it_is_back(personas, ticket, smtp):
     outbound = approve(personas, ticket)
     smtp.stop()
     outbound = do_send(outbound.pk)
-    assert outbound.state == "approved" and outbound.attempts == 1 and outbound.last_error
+    assert outbound.state == "approved" and outbound.attempts == 1 and "ConnectionRefusedError" in outbound.last_error
+    OutboundEmail.objects.filter(pk=outbound.pk).update(next_attempt_at=timezone.now())  # the backoff has passed
+    assert do_send(outbound.pk).attempts == 2  # still down: queued again, with a longer wait
+    assert outbound.next_attempt_at < OutboundEmail.objects.get(pk=outbound.pk).next_attempt_at
+    smtp.start()
+    OutboundEmail.objects.filter(pk=outbound.pk).update(next_attempt_at=timezone.now())
+    send_due_replies()  # the minute sweep finds it due
+    outbound.refresh_from_db()
+    assert outbound.state == "sent" and outbound.attempts == 3
+    assert len(smtp.wait_for(2, timeout=1)) == 1
+    send_due_replies()
+    assert len(smtp.messages) == 1
 
 
 def test_it_asks_a_person_instead_of_resending_after_a_crash_mid_send(personas, ticket):

@@ -3,7 +3,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from lbsup.intake.actions import do_process
+from lbsup.intake.actions import do_process, do_store_missing_attachments, messages_missing_attachments
 from lbsup.intake.imap import poll_mailbox
 from lbsup.intake.models import RawMessage
 from lbsup.intake.reconcile import reconcile_mailbox
@@ -17,7 +17,8 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         for name, text in (("poll", "fetch new mail from the workspace's IMAP mailboxes now"),
                            ("reconcile", "list mail on the server that is missing, duplicated or failed here"),
-                           ("resume", "process mail that was stored but not processed (after a crash)")):
+                           ("resume", "process mail that was stored but not processed (after a crash), and write "
+                                     "attachment files that did not fit on the disk")):
             command = sub.add_parser(name, help=text)
             command.add_argument("--workspace", required=True)
             if name == "reconcile":
@@ -36,6 +37,9 @@ class Command(BaseCommand):
                 except Exception as error:  # noqa: BLE001 - reported; stays failed and visible
                     self.stderr.write(f"raw message {raw_message.pk}: {error}")
                 self.stdout.write(f"raw message {raw_message.pk}: {raw_message.state}")
+            for message in messages_missing_attachments(target):
+                stored = do_store_missing_attachments(message)
+                self.stdout.write(f"message {message.pk}: {stored} missing attachment file(s) stored")
             return
         mailboxes = list(target.mailboxes.filter(enabled=True))
         if not mailboxes:
