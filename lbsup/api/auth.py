@@ -10,7 +10,7 @@ from ninja.security import HttpBearer
 
 from lbsup.audit.actions import record_event
 from lbsup.audit.actors import SYSTEM
-from lbsup.workspaces.models import DESK_ROLES, Membership
+from lbsup.workspaces.models import DESK_ROLES, Membership, Role
 
 from .errors import ApiError
 from .models import ApiToken
@@ -67,6 +67,9 @@ def refuse(caller, request, status, message, code=None):
     raise ApiError(status, message, code=code)
 
 
+OWNER_REFUSAL = "An owner token reaches the daily summaries (/reports/…) only"
+
+
 class TokenAuth(HttpBearer):
     """roles: the effective roles allowed; person_only: the operation is something a
     named person signs (approving a reply, a note, a playbook upload)."""
@@ -84,7 +87,8 @@ class TokenAuth(HttpBearer):
             # A foreign workspace looks exactly like a missing one.
             refuse(caller, request, 404, "No such workspace")
         if caller.role not in self.roles:
-            refuse(caller, request, 403, f"The {caller.role} role cannot do this")
+            message = OWNER_REFUSAL if caller.role == Role.OWNER else f"The {caller.role} role cannot do this"
+            refuse(caller, request, 403, message)
         if self.person_only and caller.person is None:
             refuse(caller, request, 403, "A service token acts as no one: use a person's token for this",
                    code="person_required")
@@ -94,3 +98,5 @@ class TokenAuth(HttpBearer):
 
 desk = TokenAuth()
 person_at_desk = TokenAuth(person_only=True)
+# Owners read their business's reports and nothing else; every desk role may read them too.
+report_reader = TokenAuth(roles=(Role.OWNER, *DESK_ROLES))

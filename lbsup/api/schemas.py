@@ -1,13 +1,16 @@
 """What the API returns and accepts. Output fields are listed explicitly: nothing leaks
 because a model grew a column."""
 
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime, timezone
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from ninja import Field, Schema
-from pydantic import field_validator
+from pydantic import AfterValidator, field_validator
+
+from lbsup.crm.models import Lead as LeadRow
+from lbsup.followups.models import FollowUp as FollowUpRow
 
 
 class ErrorDetail(Schema):
@@ -77,6 +80,38 @@ EMAIL = {"format": "email"}
 # Everything str.splitlines() breaks on: a line break would end a mail header.
 ONE_LINE = r"^[^\r\n\x00\x0b\x0c\x1c-\x1e\x85\u2028\u2029]*$"
 NOT_BLANK = r"\S"
+# PostgreSQL stores no NUL character, in text or in JSON.
+NO_NUL = r"^[^\x00]*$"
+# Bounded, so converting to UTC can never overflow (year 1 at +05:00 would).
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc)
+
+
+def _moment(value):
+    if value.utcoffset() is None:
+        raise ValueError("give the time with its time zone, e.g. 2025-03-10T14:30:00-08:00")
+    if not EARLIEST <= value < LATEST:
+        raise ValueError("give a time between the years 2000 and 2099")
+    return value
+
+
+# A point in time: with its time zone, between 2000 and 2099.
+Moment = Annotated[datetime, AfterValidator(_moment)]
+
+
+def _clamped(value):
+    if value.utcoffset() is None:
+        raise ValueError("give the time with its time zone, e.g. 2025-03-10T14:30:00-08:00")
+    return min(max(value, EARLIEST), LATEST)
+
+
+# A filter's bound: any time with a time zone; before 2000 or after 2099 is the same as those years.
+Since = Annotated[datetime, AfterValidator(_clamped)]
+
+
+def one_of(choices):
+    """A model's TextChoices as an inline enum: named enums of different models (CrmNote.State,
+    FollowUp.State) would share one name in the OpenAPI components and overwrite each other."""
+    return Literal[tuple(choices.values)]
 
 
 class InboundMessage(Schema):
@@ -193,3 +228,136 @@ class PlaybookVersionWithText(PlaybookVersion):
 class PlaybookIn(Schema):
     text: str = Field(min_length=1, max_length=1_000_000)
     note: str = Field("", max_length=2000)
+
+
+class CrmNoteField(Schema):
+    name: str
+    proposed: str = Field(description="what the assistant proposed")
+    value: str = Field(description="the value now (a person's edit, or the proposal)")
+    source: str
+    reviewed: bool
+
+
+class CrmNote(Schema):
+    id: int
+    ticket: int
+    contact: ContactBrief
+    state: str
+    fields: list[CrmNoteField]
+    created_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+
+
+# Field names come from the workspace's playbook (its note format).
+NoteFieldName = Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL)]
+NoteValues = Annotated[dict[NoteFieldName, Annotated[str, Field(max_length=2000, pattern=NO_NUL)]],
+                       Field(max_length=50, description="field name → value")]
+
+
+class CrmNoteDraftIn(Schema):
+    values: NoteValues = Field(default_factory=dict)
+
+
+class CrmNoteApproveIn(Schema):
+    values: NoteValues = Field(default_factory=dict)
+    reviewed: list[NoteFieldName] = Field(default_factory=list, max_length=50,
+                                          description="fields you reviewed now; every field must be reviewed to approve")
+
+
+class Lead(Schema):
+    id: int
+    ticket: int
+    contact: ContactBrief
+    category: str
+    stage: str
+    next_stages: list[str]
+    answers: dict[str, Any]
+    missing: list[str]
+    team: str | None
+    owner: str | None
+    next_step: str
+    due_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class LeadIn(Schema):
+    stage: one_of(LeadRow.Stage) | None = Field(None, description="the next stage; see next_stages")
+    reason: str = Field("", max_length=300, pattern=NO_NUL, description="needed when the lead is lost")
+    owner: str | None = Field(None, min_length=1, max_length=150, pattern=NO_NUL,
+                              description="username of a workspace member")
+    next_step: str | None = Field(None, max_length=300, pattern=NO_NUL)
+    due_at: Moment | None = None
+
+
+class FollowUp(Schema):
+    id: int
+    ticket: int
+    kind: str
+    state: str
+    due_at: datetime
+    overdue: bool
+    note: str
+    created_by: str | None
+    created_at: datetime
+    fired_at: datetime | None
+    outcome: str
+    draft_id: int | None
+
+
+class FollowUpIn(Schema):
+    kind: one_of(FollowUpRow.Kind) = Field(description="snooze: hide the ticket until due_at; nudge: draft a nudge if the customer "
+                                  "has not written by due_at")
+    due_at: Moment = Field(description="with its time zone, in the future, within a year")
+    note: str = Field("", max_length=300, pattern=NO_NUL)
+
+
+class FollowUpCancelIn(Schema):
+    reason: str = Field("", max_length=300, pattern=NO_NUL)
+
+
+class ReportFigure(Schema):
+    key: str
+    label: str
+    value: float | int | None
+    unit: str
+    display: str
+    tickets: list[int] = Field(description="the numbers of the tickets behind the figure")
+    url: str = Field(description="the page listing those tickets")
+
+
+class ReportSection(Schema):
+    key: str
+    title: str
+    available: bool
+    note: str
+    figures: list[ReportFigure]
+
+
+class ReportDayCount(Schema):
+    date: date
+    count: int
+
+
+class DigestState(Schema):
+    state: str
+    sent_at: datetime | None
+
+
+class ReportDay(Schema):
+    date: date
+    tickets_opened: int
+    digest: DigestState | None
+
+
+class DailySummary(Schema):
+    date: date
+    timezone: str
+    start: datetime
+    end: datetime
+    overview: str
+    sections: list[ReportSection]
+    volume_history: list[ReportDayCount]
+    digest: DigestState | None
+    url: str = Field(description="the daily summary page")

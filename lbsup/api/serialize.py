@@ -71,3 +71,57 @@ def playbook_version(v, *, with_text=False):
     if with_text:
         data["text"] = v.text
     return data
+
+
+def crm_note(n):
+    return {
+        "id": n.pk, "ticket": n.ticket.number, "contact": contact_brief(n.contact), "state": n.state,
+        "fields": [{"name": f["name"], "proposed": f.get("proposed", ""), "value": f.get("value", ""),
+                    "source": f.get("source", ""), "reviewed": bool(f.get("reviewed"))} for f in n.fields],
+        "created_at": n.created_at, "approved_by": username(n.approved_by) if n.approved_by_id else None,
+        "approved_at": n.approved_at,
+    }
+
+
+def lead(ld):
+    return {
+        "id": ld.pk, "ticket": ld.ticket.number, "contact": contact_brief(ld.contact), "category": ld.category,
+        "stage": ld.stage, "next_stages": list(ld.next_stages), "answers": ld.answers, "missing": ld.missing,
+        "team": ld.team.slug if ld.team_id else None, "owner": username(ld.owner) if ld.owner_id else None,
+        "next_step": ld.next_step, "due_at": ld.due_at, "created_at": ld.created_at, "updated_at": ld.updated_at,
+    }
+
+
+def followup(f, now):
+    return {
+        "id": f.pk, "ticket": f.ticket.number, "kind": f.kind, "state": f.state, "due_at": f.due_at,
+        "overdue": f.state == f.State.PENDING and f.due_at <= now, "note": f.note,
+        "created_by": username(f.created_by) if f.created_by_id else None, "created_at": f.created_at,
+        "fired_at": f.fired_at, "outcome": f.outcome, "draft_id": f.draft_id,
+    }
+
+
+def digest_state(row):
+    return {"state": row.state, "sent_at": row.sent_at} if row is not None else None
+
+
+def report_figure(figure, numbers, url):
+    return {
+        "key": figure.key, "label": figure.label, "value": figure.value, "unit": figure.unit,
+        "display": figure.display, "tickets": [numbers[pk] for pk in figure.ticket_ids if pk in numbers], "url": url,
+    }
+
+
+def daily_summary(summary, *, numbers, figure_url, digest, url):
+    """numbers: ticket id → number; figure_url(key): the page behind one figure."""
+    return {
+        "date": summary.date, "timezone": summary.timezone, "start": summary.start, "end": summary.end,
+        "overview": summary.overview,
+        "sections": [
+            {"key": s.key, "title": s.title, "available": s.available, "note": s.note,
+             "figures": [report_figure(f, numbers, figure_url(f.key)) for f in s.figures]}
+            for s in summary.sections
+        ],
+        "volume_history": [{"date": c.date, "count": c.count} for c in summary.volume_history],
+        "digest": digest_state(digest), "url": url,
+    }

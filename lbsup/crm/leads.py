@@ -66,7 +66,7 @@ def _emit(lead, change):
         "change": change, "lead": lead.pk, "ticket": lead.ticket.number, "stage": lead.stage, "category": lead.category,
         "contact": lead.contact_id, "contact_email": lead.contact.primary_email, "answers": lead.answers,
         "missing": lead.missing, "team": lead.team.slug if lead.team_id else None, "next_step": lead.next_step,
-        "due_at": lead.due_at})
+        "due_at": lead.due_at, "owner": lead.owner.get_username() if lead.owner_id else None})
 
 
 @transaction.atomic
@@ -117,4 +117,5 @@ def do_update_lead(actor, lead, *, answers=None, next_step=None, due_at=None, ow
     lead.updated_at = timezone.now()
     lead.save()
     record_event(lead.workspace, actor, "lead.updated", lead, **changed)
+    _emit(lead, "updated")
     return lead

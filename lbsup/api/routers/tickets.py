@@ -1,3 +1,5 @@
+import hashlib
+import json
 from datetime import datetime
 
 from django.db.models import Q
@@ -89,18 +91,36 @@ def list_tickets(request, slug: WorkspaceSlug, filters: Query[TicketFilters]):
     return page(tickets, cursor=filters.cursor, limit=filters.limit, serialize=serialize.ticket)
 
 
-@router.post("/tickets", response={200: schemas.Ticket, **responses(schemas.Ticket, status=201, extra=(413,))},
+def request_fingerprint(payload):
+    """What makes two requests under one Idempotency-Key the same request: the message, not
+    how its JSON was spelled."""
+    canonical = json.dumps(payload.model_dump(), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def first_request_sha256(message):
+    """The fingerprint stored with the request that first brought this message in."""
+    first = RawMessage.objects.filter(message=message, state=RawMessage.State.PROCESSED).order_by("id").first()
+    return (first.source or {}).get("request_sha256") if first else None
+
+
+@router.post("/tickets",
+             response={200: schemas.Ticket, **responses(schemas.Ticket, status=201, extra=(409, 413))},
              auth=desk, operation_id="create_ticket")
 def create_ticket(request, slug: WorkspaceSlug, payload: schemas.InboundMessage,
                   idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200)):
     """A customer's message arriving through the API: the same path as mail (stored raw,
     deduplicated, threaded, triaged). Repeating a request with the same Idempotency-Key
-    returns the first ticket with 200 instead of 201."""
+    returns the first ticket with 200 instead of 201; the same key with a different message
+    is refused with 409 (code idempotency_key_reused)."""
     workspace = request.auth.workspace
     raw = compose_inbound(workspace, from_email=payload.from_email, from_name=payload.from_name,
                           subject=payload.subject, text=payload.text, message_key=idempotency_key)
+    source = {"api_token": request.auth.token.prefix}
+    if idempotency_key:
+        source["request_sha256"] = request_fingerprint(payload)
     try:
-        received = do_receive(workspace, raw, channel=InboundChannel.API, source={"api_token": request.auth.token.prefix})
+        received = do_receive(workspace, raw, channel=InboundChannel.API, source=source)
     except MessageTooLarge as error:
         raise ApiError(413, str(error))
     # The same bytes stored and handled before (a retry within the same second): a replay.
@@ -109,8 +129,13 @@ def create_ticket(request, slug: WorkspaceSlug, payload: schemas.InboundMessage,
     if received.state not in (RawMessage.State.PROCESSED, RawMessage.State.DUPLICATE) or received.message is None:
         raise ApiError(422, f"The message was not accepted: {received.detail or received.state}",
                        code=f"message_{received.state}")
-    ticket = tickets_of(workspace).get(pk=received.message.ticket_id)
     created = received.state == RawMessage.State.PROCESSED and not replay
+    # The key names the message (its Message-ID), so a different body under it is a duplicate
+    # of the first one: compare what each request asked for.
+    if idempotency_key and not created and first_request_sha256(received.message) != source["request_sha256"]:
+        raise ApiError(409, "This Idempotency-Key was already used for a different message; use a new key "
+                            "for a new message", code="idempotency_key_reused")
+    ticket = tickets_of(workspace).get(pk=received.message.ticket_id)
     return Reply(201 if created else 200, serialize.ticket(ticket))
 
 

@@ -54,6 +54,9 @@ class ApiClient:
     def post(self, path, body, headers=None):
         return self.client.post(self.url(path), body, content_type="application/json", headers=self._headers(headers))
 
+    def patch(self, path, body, headers=None):
+        return self.client.patch(self.url(path), body, content_type="application/json", headers=self._headers(headers))
+
 
 @pytest.fixture
 def api():

@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 from django.utils import timezone
@@ -22,6 +23,22 @@ def test_it_creates_a_ticket_from_an_inbound_message_once_per_idempotency_key(pe
     assert ticket.channel == "api" and ticket.subject == "Crown fell out"
     assert ticket.messages.get().text.startswith("My crown fell out")
     assert first.json()["contact"]["email"] == "pat@mailbox.example"
+
+
+def test_it_refuses_an_idempotency_key_reused_for_a_different_message(personas, tokens, api):
+    key = {"Idempotency-Key": "form-456"}
+    first = api(tokens.service).post("tickets", INBOUND, headers=key)
+    changed = api(tokens.service).post("tickets", {**INBOUND, "text": "Actually, tomorrow is fine."}, headers=key)
+    assert first.status_code == 201 and changed.status_code == 409
+    assert changed.json()["error"]["code"] == "idempotency_key_reused"
+    assert "different message" in changed.json()["error"]["message"]
+    reordered = api(tokens.service).client.post(  # the same message, its JSON spelled differently
+        "/api/w/bright-smile/tickets", json.dumps(dict(reversed(INBOUND.items())), indent=2),
+        content_type="application/json", headers={"Authorization": f"Bearer {tokens.service}", **key})
+    assert reordered.status_code == 200 and reordered.json()["number"] == first.json()["number"]
+    ticket = Ticket.objects.get(workspace=personas.dental, number=first.json()["number"])
+    assert [m.text for m in ticket.messages.all()] == [INBOUND["text"]]
+    assert api(tokens.service).post("tickets", {**INBOUND, "text": "A new question"}).status_code == 201
 
 
 def test_it_rejects_an_invalid_inbound_message_with_422(tokens, api):

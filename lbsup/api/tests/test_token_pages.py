@@ -60,3 +60,22 @@ def test_it_lets_the_owner_or_a_lead_revoke_but_hides_tokens_from_others(persona
 def test_it_sends_anonymous_visitors_to_log_in(db):
     response = Client().get("/api/tokens/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_it_lets_an_owner_make_an_owner_token_that_reads_only_the_reports(personas):
+    client = logged_in(personas.olivia)
+    form = client.get("/api/tokens/").content.decode()
+    assert '<option value="owner"' in form and '<option value="bright-smile"' in form
+    response = client.post("/api/tokens/", {"workspace": "bright-smile", "name": "owner dashboard", "role": "owner",
+                                            "kind": "person"})
+    assert response.status_code == 200
+    token = ApiToken.objects.get()
+    assert token.role == "owner" and token.user == personas.olivia
+    bearer = {"Authorization": f"Bearer {response.context['created'].plaintext}"}
+    assert Client().get("/api/w/bright-smile/reports/days", headers=bearer).status_code == 200
+    assert Client().get("/api/w/bright-smile/tickets", headers=bearer).status_code == 403
+    above = client.post("/api/tokens/", {"workspace": "bright-smile", "name": "x", "role": "representative",
+                                         "kind": "person"})
+    service = client.post("/api/tokens/", {"workspace": "bright-smile", "name": "x", "role": "owner",
+                                           "kind": "service"})
+    assert above.status_code == service.status_code == 400 and ApiToken.objects.count() == 1

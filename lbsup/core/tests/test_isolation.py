@@ -19,6 +19,7 @@ from django.conf import settings
 from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from lbsup.api.actions import do_create_token
 from lbsup.api.api import api
@@ -122,7 +123,7 @@ NEEDS_QUERY = {"reports:figure_tickets", "api:api-root", "playbooks:diff"}
 ADMIN_NAMESPACE = "admin:"
 
 # API operations by operationId: "read"/"write" need a desk role; "person" also needs a
-# person's token (a service token acts as no one).
+# person's token (a service token acts as no one); "reports" is read by owners and desk roles.
 API_OPERATIONS = {
     "list_tickets": "read",
     "create_ticket": "write",
@@ -142,10 +143,30 @@ API_OPERATIONS = {
     "list_playbook_versions": "read",
     "get_playbook_version": "read",
     "upload_playbook": "person",
+    "list_crm_notes": "read",
+    "get_crm_note": "read",
+    "list_contact_crm_notes": "read",
+    "list_ticket_crm_notes": "read",
+    "draft_crm_note": "person",
+    "approve_crm_note": "person",
+    "list_leads": "read",
+    "get_lead": "read",
+    "update_lead": "person",
+    "list_followups": "read",
+    "get_followup": "read",
+    "list_ticket_followups": "read",
+    "create_followup": "person",
+    "cancel_followup": "person",
+    "list_report_days": "reports",
+    "get_daily_summary": "reports",
 }
 # A valid body for writes whose object lives in the URL: sent with a foreign object's id,
 # it must reach the object lookup (and 404) rather than stop at validation.
-VALID_BODIES = {"add_note": {"text": "a note"}, "approve_draft": {"text": "hello", "override_reason": "test"}}
+A_WEEK_AHEAD = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=7)).isoformat()
+VALID_BODIES = {"add_note": {"text": "a note"}, "approve_draft": {"text": "hello", "override_reason": "test"},
+                "draft_crm_note": {}, "approve_crm_note": {"reviewed": ["summary"]},
+                "update_lead": {"next_step": "call back"}, "cancel_followup": {"reason": "done"},
+                "create_followup": {"kind": "nudge", "due_at": A_WEEK_AHEAD}}
 
 # URL parameter → which object of the workspace fills it. A (url name, parameter) entry
 # wins over a parameter-only entry.
@@ -159,6 +180,9 @@ PARAMS = {
     "contact_id": "contact",
     "company_id": "company",
     "version": "playbook_number",
+    "note_id": "crm_note",
+    "lead_id": "lead",
+    "followup_id": "followup",
     ("retry_raw_message", "pk"): "raw_message",
     ("accept_filtered", "pk"): "raw_message",
     ("crm_contact", "pk"): "contact",
@@ -227,7 +251,9 @@ def build_realm(personas, workspace, token_owner, approver):
     replay = ReplayRun.objects.create(workspace=workspace, playbook_version=version, created_by=approver)
     return Realm(workspace, {
         "slug": workspace.slug, "ticket_number": ticket.number, "draft": draft.pk if draft else None,
-        "token": token.pk, "today": datetime.date.today().isoformat(), "contact": contact.pk,
+        # The workspace's own today: a day that has not begun there yet answers 404.
+        "token": token.pk, "today": timezone.now().astimezone(workspace.tz).date().isoformat(),
+        "contact": contact.pk,
         "company": company.pk, "playbook_number": version.number, "raw_message": raw.pk, "crm_note": note.pk,
         "lead": lead.pk, "followup": followup.pk, "webhook_endpoint": endpoint.pk, "webhook_delivery": delivery.pk,
         "replay_run": replay.pk,
@@ -506,7 +532,7 @@ def test_it_enforces_workspace_and_role_on_every_api_operation(personas, world, 
                 expected = 401
             elif who == "charlie":
                 expected = 404
-            elif who == "olivia":
+            elif who == "olivia" and kind != "reports":
                 expected = 403
             elif who == "service" and kind == "person":
                 expected = 403
@@ -532,7 +558,7 @@ def test_it_answers_404_for_another_workspaces_objects_through_the_api(personas,
     for path, method, operation in api_operations():
         op = operation["operationId"]
         object_params = [p["name"] for p in operation.get("parameters", [])
-                         if p["in"] == "path" and p["name"] != "slug"]
+                         if p["in"] == "path" and PARAMS[p["name"]] not in ("slug", "today")]
         if not object_params or (method != "GET" and op not in VALID_BODIES):
             continue
         url = api_url(path, dental, {p: shop.values[PARAMS[p]] for p in object_params})
