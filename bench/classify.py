@@ -4,10 +4,11 @@
                              [--val VAL.csv --oos-label oos]
 
 CSV files have `text,label` columns.  With --val/--oos-label the out-of-scope
-label is left out of training, a threshold on the top probability is chosen on
-val (a minimum top probability and a minimum `familiarity`, i.e. similarity to
-the closest training example) for the best oos recall that costs at most one
-point of in-scope accuracy on val (see tune_rule), and applied to test.  The last printed line is the summary that README figures quote.
+label is left out of training; a message is called out of scope when its
+in-scope score (see in_scope_score: the model's `strength` plus half its
+`familiarity`, i.e. similarity to the closest training example) is below a
+threshold chosen on val for the best oos recall that costs at most one point of
+in-scope accuracy on val (see tune_threshold), and applied to test.  The last printed line is the summary that README figures quote.
 """
 
 from __future__ import annotations
@@ -57,13 +58,29 @@ def macro_f1(truth: list[str], predicted: list[str]) -> float:
 
 
 IN_SCOPE_ACCURACY_BUDGET = 0.01
+FAMILIARITY_WEIGHT = 0.5
 
 
-def tune_rule(
-    top_probability: np.ndarray, familiarity: np.ndarray, correct: np.ndarray, is_oos: np.ndarray
-) -> tuple[float, float]:
-    """(min top probability, min familiarity): the highest val oos recall that costs at most
-    one point of val in-scope accuracy (ties: higher in-scope accuracy).
+class InScopeScore:
+    """Strength and familiarity, each standardised on the in-scope val messages, then summed.
+
+    Measured on CLINC150 (bench/README.md): strength alone already beats the top
+    probability (test oos recall 72 vs 60 at the same in-scope accuracy); adding
+    familiarity at half weight was the best of 0.3/0.5/0.7/1.0/1.5 on val, tied with 0.7.
+    """
+
+    def __init__(self, strength: np.ndarray, familiarity: np.ndarray):
+        self._strength = (strength.mean(), strength.std() or 1.0)
+        self._familiarity = (familiarity.mean(), familiarity.std() or 1.0)
+
+    def __call__(self, strength: np.ndarray, familiarity: np.ndarray) -> np.ndarray:
+        return ((strength - self._strength[0]) / self._strength[1]
+                + FAMILIARITY_WEIGHT * (familiarity - self._familiarity[0]) / self._familiarity[1])
+
+
+def tune_threshold(score: np.ndarray, correct: np.ndarray, is_oos: np.ndarray) -> float:
+    """The minimum in-scope score with the highest val oos recall that costs at most one
+    point of val in-scope accuracy (ties: higher in-scope accuracy).
 
     Why not plain val accuracy: val holds 3% oos, so that rule barely rejects
     anything (CLINC150 test: 95.6 / 47.6).  Why not the mean of in-scope accuracy
@@ -71,20 +88,17 @@ def tune_rule(
     A fixed accuracy budget is also how triage would set its `unsure` bar.
     Candidates are quantiles 0-30% of the in-scope val scores.
     """
-    quantiles = np.linspace(0.0, 0.30, 61)
-    probability_candidates = np.concatenate([[0.0], np.quantile(top_probability[~is_oos], quantiles)])
-    familiarity_candidates = np.concatenate([[-1.0], np.quantile(familiarity[~is_oos], quantiles)])
+    candidates = np.concatenate([[-np.inf], np.quantile(score[~is_oos], np.linspace(0.0, 0.30, 301))])
     floor = correct[~is_oos].mean() - IN_SCOPE_ACCURACY_BUDGET
-    best, best_score = (0.0, -1.0), (-1.0, -1.0)
-    for min_probability in probability_candidates:
-        for min_familiarity in familiarity_candidates:
-            accepted = (top_probability >= min_probability) & (familiarity >= min_familiarity)
-            in_scope_accuracy = (correct & accepted)[~is_oos].mean()
-            if in_scope_accuracy < floor:
-                continue
-            score = ((~accepted)[is_oos].mean(), in_scope_accuracy)
-            if score > best_score:
-                best, best_score = (float(min_probability), float(min_familiarity)), score
+    best, best_rank = float(-np.inf), (-1.0, -1.0)
+    for threshold in candidates:
+        accepted = score >= threshold
+        in_scope_accuracy = (correct & accepted)[~is_oos].mean()
+        if in_scope_accuracy < floor:
+            continue
+        rank = ((~accepted)[is_oos].mean(), in_scope_accuracy)
+        if rank > best_rank:
+            best, best_rank = float(threshold), rank
     return best
 
 
@@ -128,22 +142,23 @@ def main() -> None:
 
     oos_recall = float("nan")
     if args.oos_label:
-        min_probability, min_familiarity = 0.0, -1.0
-        if args.val:
-            val = read_rows(args.val)
-            val_predictions = model.predict_batch([text for text, _ in val])
-            min_probability, min_familiarity = tune_rule(
-                np.array([p.top.probability for p in val_predictions]),
-                np.array([p.familiarity for p in val_predictions]),
-                np.array([p.top.label == label for p, (_, label) in zip(val_predictions, val)]),
-                np.array([label == args.oos_label for _, label in val]),
-            )
-        print(f"rule tuned on val: oos if top probability < {min_probability:.4f} or familiarity < {min_familiarity:.4f}")
-        familiarity = np.array([prediction.familiarity for prediction in predictions])
-        predicted = [
-            label if probability >= min_probability and near >= min_familiarity else args.oos_label
-            for label, probability, near in zip(predicted, top_probabilities, familiarity)
-        ]
+        if not args.val:
+            parser.error("--oos-label needs --val to choose the out-of-scope threshold on")
+        val = read_rows(args.val)
+        val_predictions = model.predict_batch([text for text, _ in val])
+        val_oos = np.array([label == args.oos_label for _, label in val])
+        val_strength = np.array([p.strength for p in val_predictions])
+        val_familiarity = np.array([p.familiarity for p in val_predictions])
+        in_scope_score = InScopeScore(val_strength[~val_oos], val_familiarity[~val_oos])
+        threshold = tune_threshold(
+            in_scope_score(val_strength, val_familiarity),
+            np.array([p.top.label == label for p, (_, label) in zip(val_predictions, val)]),
+            val_oos,
+        )
+        print(f"rule tuned on val: oos if in-scope score < {threshold:.4f}")
+        score = in_scope_score(np.array([p.strength for p in predictions]),
+                               np.array([p.familiarity for p in predictions]))
+        predicted = [label if near >= threshold else args.oos_label for label, near in zip(predicted, score)]
         is_oos = np.array([label == args.oos_label for label in truth])
         correct = np.array([t == p for t, p in zip(truth, predicted)])
         accuracy = float(correct[~is_oos].mean())

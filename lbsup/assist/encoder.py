@@ -145,10 +145,14 @@ class Encoder:
 
 _cache: dict[tuple[Path, Path], Encoder] = {}
 _cache_lock = threading.Lock()
+_default: Encoder | None = None
 
 
 def load_encoder(model_path: Path | str | None = None, tokenizer_path: Path | str | None = None) -> Encoder:
     """The process-wide encoder for these files, verified against the pinned sha256s."""
+    global _default
+    if model_path is None and tokenizer_path is None and _default is not None:
+        return _default  # every classification asks; resolving paths each time cost ~0.4 ms
     model = Path(model_path) if model_path is not None else _default_model_path()
     tokenizer = Path(tokenizer_path) if tokenizer_path is not None else DEFAULT_TOKENIZER_PATH
     key = (model.resolve(), tokenizer.resolve())
@@ -157,4 +161,6 @@ def load_encoder(model_path: Path | str | None = None, tokenizer_path: Path | st
             _verify_file(model, MODEL_SHA256, "embedding model (model.onnx)")
             _verify_file(tokenizer, TOKENIZER_SHA256, "tokenizer (tokenizer.json)")
             _cache[key] = Encoder(model, tokenizer)
+        if model_path is None and tokenizer_path is None:
+            _default = _cache[key]
         return _cache[key]

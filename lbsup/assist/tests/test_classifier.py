@@ -191,3 +191,18 @@ def test_it_reports_lower_familiarity_for_messages_unlike_any_example(model):
     unrelated = model.predict("What is the boiling point of mercury in kelvin?")
     assert -1.0 <= unrelated.familiarity < known.familiarity <= 1.0
     assert known.familiarity > 0.6
+
+
+def test_it_reports_lower_strength_for_messages_that_match_no_label(model):
+    known = model.predict("I forgot my password and cannot log in")
+    unrelated = model.predict("What is the boiling point of mercury in kelvin?")
+    assert np.isfinite(known.strength) and np.isfinite(unrelated.strength)
+    assert unrelated.strength < known.strength
+
+
+def test_it_keeps_strength_and_familiarity_through_serialisation(model):
+    restored = CategoryModel.from_bytes(model.to_bytes())
+    text = "Where is my parcel? It has not arrived"
+    before, after = model.predict(text), restored.predict(text)
+    assert after.strength == pytest.approx(before.strength, abs=1e-4)
+    assert after.familiarity == pytest.approx(before.familiarity, abs=1e-2)
