@@ -7,12 +7,12 @@ page needs a COUNT over every ticket."""
 import base64
 import datetime
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, Q
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -20,10 +20,10 @@ from lbsup.tickets.models import Status, Ticket
 from lbsup.workspaces.models import Role, Team
 
 from . import search
+from .models import QueueTally
 
 PAGE_SIZE = 50
 DUE_SOON = datetime.timedelta(hours=2)
-COUNTS_SECONDS = 15  # counts may lag a few seconds; the rows never do
 ACTIVE = (Status.NEW, Status.OPEN, Status.ESCALATED)  # the ball is in our court
 OPEN = (*ACTIVE, Status.WAITING)
 EVERYONE_ROLES = (Role.LEAD, Role.ADMIN)
@@ -122,21 +122,19 @@ def view_filter(membership, view: str, now=None) -> Q:
     return Q(status__in=OPEN)
 
 
-def base_queryset(membership, view: str, query: search.SearchQuery):
-    tickets = Ticket.objects.filter(workspace=membership.workspace)
-    tickets = tickets.filter(view_filter(membership, view))
-    return search.filter_tickets(tickets, query)
+def view_tickets(membership, view: str):
+    return Ticket.objects.filter(workspace=membership.workspace).filter(view_filter(membership, view))
 
 
 def page(membership, view: str = "open", *, text: str = "", cursor: str = "", size: int = PAGE_SIZE) -> QueuePage:
     query = search.parse(text)
-    tickets = base_queryset(membership, view, query)
+    tickets = view_tickets(membership, view)
     position = Cursor.decode(cursor) if cursor else None
     if position:
         tickets = tickets.filter(after(position))
     # Order and cut on the narrow ticket rows first, join the display columns for one page only:
     # joining before the sort made SQLite carry every open ticket's customer through it.
-    ids = list(tickets.order_by(*ORDER).values_list("id", flat=True)[: size + 1])
+    ids = search.first_matching_ids(tickets.order_by(*ORDER), query, size + 1)
     more = len(ids) > size
     found = Ticket.objects.select_related("contact", "assignee", "team").in_bulk(ids[:size])
     rows = [found[pk] for pk in ids[:size]]
@@ -145,45 +143,42 @@ def page(membership, view: str = "open", *, text: str = "", cursor: str = "", si
 
 def neighbours(membership, view: str, ticket, text: str = ""):
     """(previous, next) ticket numbers around a ticket in a queue view, for j/k on the ticket page."""
-    tickets = base_queryset(membership, view, search.parse(text))
-    position = Cursor.of(ticket)
-    previous = tickets.filter(before(position)).order_by(*REVERSE_ORDER).values_list("number", flat=True).first()
-    following = tickets.filter(after(position)).order_by(*ORDER).values_list("number", flat=True).first()
-    return previous, following
+    tickets, query, position = view_tickets(membership, view), search.parse(text), Cursor.of(ticket)
+    previous = search.first_matching_ids(tickets.filter(before(position)).order_by(*REVERSE_ORDER), query, 1)
+    following = search.first_matching_ids(tickets.filter(after(position)).order_by(*ORDER), query, 1)
+    numbers = dict(Ticket.objects.filter(pk__in=previous + following).values_list("pk", "number"))
+    return (numbers[previous[0]] if previous else None), (numbers[following[0]] if following else None)
 
 
 def counts(membership, now=None) -> dict:
-    """Counts for every view: three grouped queries over open tickets, cached briefly per
-    workspace (and the person's own "mine" count, which is one indexed query)."""
+    """Counts for every view: sums over the queue tally (kept by triggers, see QueueTally), plus
+    one indexed count of what is due soon, the only count that moves with the clock."""
     now = now or timezone.now()
     workspace = membership.workspace
-    # created_at in the key: a recreated database reusing the id never reads old counts
-    key = f"desk:counts:{workspace.pk}:{workspace.created_at.timestamp()}"
-    shared = cache.get(key)
-    if shared is None:
-        open_tickets = Ticket.objects.filter(workspace=workspace, status__in=OPEN)
-        shared = open_tickets.aggregate(
-            open=Count("id"),
-            unassigned=Count("id", filter=Q(assignee__isnull=True, status__in=ACTIVE)),
-            escalated=Count("id", filter=Q(status=Status.ESCALATED)),
-            due=Count("id", filter=Q(status__in=ACTIVE, due_at__lte=now + DUE_SOON)),
-            overdue=Count("id", filter=Q(status__in=ACTIVE, due_at__lte=now)),
-            waiting=Count("id", filter=Q(status=Status.WAITING)),
-        )
-        # Grouped by the ids in the ticket table (no joins over every open ticket), then named.
-        by_team = dict(open_tickets.filter(team__isnull=False).values_list("team").annotate(n=Count("id"))
-                       .order_by())
-        teams = Team.objects.filter(pk__in=by_team).order_by("name").values_list("pk", "slug", "name")
-        shared["teams"] = [(slug, name, by_team[pk]) for pk, slug, name in teams]
-        shared["categories"] = sorted(
-            open_tickets.exclude(category="").values_list("category").annotate(n=Count("id")).order_by())
-        by_person = dict(open_tickets.filter(assignee__isnull=False).values_list("assignee")
-                         .annotate(n=Count("id")).order_by())
-        names = get_user_model().objects.filter(pk__in=by_person).values_list("pk", "username")
-        shared["people"] = sorted((username, by_person[pk]) for pk, username in names)
-        cache.set(key, shared, COUNTS_SECONDS)
-    mine = Ticket.objects.filter(workspace=workspace, assignee=membership.user, status__in=OPEN).count()
-    return {**shared, "mine": mine}
+    buckets = (QueueTally.objects.filter(workspace=workspace, status__in=OPEN)
+               .values_list("status", "team_id", "category", "assignee_id").annotate(n=Sum("tickets")).order_by())
+    views, by_team, by_category, by_person = Counter(), Counter(), Counter(), Counter()
+    for status, team_id, category, assignee_id, n in buckets:
+        views["open"] += n
+        if status in (Status.ESCALATED, Status.WAITING):
+            views[status] += n
+        if assignee_id is None and status in ACTIVE:
+            views["unassigned"] += n
+        if assignee_id == membership.user_id:
+            views["mine"] += n
+        by_team[team_id] += n
+        by_category[category] += n
+        by_person[assignee_id] += n
+    del by_team[None], by_person[None], by_category[""]  # no team, nobody, no category: not views
+    teams = Team.objects.filter(pk__in=+by_team).order_by("name").values_list("pk", "slug", "name")
+    names = get_user_model().objects.filter(pk__in=+by_person).values_list("pk", "username")
+    return {
+        **{view: views[view] for view in ("open", "unassigned", "escalated", "waiting", "mine")},
+        "due": Ticket.objects.filter(workspace=workspace, status__in=ACTIVE, due_at__lte=now + DUE_SOON).count(),
+        "teams": [(slug, name, by_team[pk]) for pk, slug, name in teams],
+        "categories": sorted((+by_category).items()),
+        "people": sorted((username, by_person[pk]) for pk, username in names),
+    }
 
 
 def views_with_counts(membership) -> tuple[list[QueueView], list[QueueView], list[QueueView], list[QueueView]]:
@@ -201,8 +196,3 @@ def views_with_counts(membership) -> tuple[list[QueueView], list[QueueView], lis
     categories = [QueueView(f"category:{slug}", slug.replace("_", " "), n) for slug, n in c["categories"]]
     people = [QueueView(f"person:{name}", name, n) for name, n in c["people"]] if membership.role in EVERYONE_ROLES else []
     return views, teams, categories, people
-
-
-def forget_counts(workspace):
-    """After a person changes a ticket, their own next page load should not show stale counts."""
-    cache.delete(f"desk:counts:{workspace.pk}:{workspace.created_at.timestamp()}")

@@ -118,7 +118,6 @@ def ticket_action(view):
         except (ValueError, PermissionError, NoActivePlaybook) as error:
             messages.error(request, str(error))
             response = None
-        queue.forget_counts(membership.workspace)
         return response or redirect(_ticket_url(membership.workspace, ticket.number, params))
 
     return wrapper

@@ -73,9 +73,13 @@ class Ticket(models.Model):
             models.Index(fields=["workspace", "status", "-priority", "last_message_at"]),
             models.Index(fields=["workspace", "-last_message_at"]),
             models.Index(fields=["workspace", "assignee", "status"]),
-            models.Index(fields=["workspace", "status", "due_at", "-priority"]),
-            # the desk's queue order (SLA due, priority, newest) across several statuses
+            # the desk's queue order (SLA due, priority, newest) across several statuses, within one
+            # status (escalated, waiting) and within one person's queue (mine, unassigned): without
+            # the last two SQLite walked the first one through every ticket to find a person's few
             models.Index(fields=["workspace", "due_at", "-priority", "-id"], name="ticket_queue_order"),
+            models.Index(fields=["workspace", "status", "due_at", "-priority", "-id"], name="ticket_status_queue_order"),
+            models.Index(fields=["workspace", "assignee", "due_at", "-priority", "-id"],
+                         name="ticket_assignee_queue_order"),
         ]
 
     def __str__(self):
