@@ -154,7 +154,8 @@ HUEY = {
     "consumer": {"workers": envint("LBSUP_WORKER_THREADS", 2), "worker_type": "thread"},
 }
 if REDIS_URL:
-    HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
+    # The priority queue (Redis >= 5): intake and sending run before a triage backlog (core/priorities.py).
+    HUEY.update({"huey_class": "huey.PriorityRedisHuey", "url": REDIS_URL})
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})
 

@@ -4,6 +4,8 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from lbsup.core.priorities import INTAKE, TIMERS
+
 from .actions import do_process, do_store_missing_attachments, messages_missing_attachments
 from .imap import poll_mailbox
 from .models import Mailbox, RawMessage
@@ -11,13 +13,13 @@ from .models import Mailbox, RawMessage
 MAX_ATTEMPTS = 5
 
 
-@db_task(retries=MAX_ATTEMPTS, retry_delay=30)
+@db_task(retries=MAX_ATTEMPTS, retry_delay=30, priority=INTAKE)
 def process_raw_message_job(raw_message_id):
     raw_message = RawMessage.objects.select_related("workspace").get(pk=raw_message_id)
     do_process(raw_message)
 
 
-@db_periodic_task(crontab(minute="*"))
+@db_periodic_task(crontab(minute="*"), priority=TIMERS)
 def resume_unprocessed_mail():
     """Mail stored but not processed (a crash, a restart, a lost job) is picked up again."""
     stale = timezone.now() - datetime.timedelta(minutes=2)
@@ -36,12 +38,12 @@ def store_missing_attachments():
         do_store_missing_attachments(message)
 
 
-@db_periodic_task(crontab(minute="*"))
+@db_periodic_task(crontab(minute="*"), priority=INTAKE)
 def poll_mailboxes():
     for mailbox in Mailbox.objects.filter(enabled=True).select_related("workspace"):
         poll_mailbox_job(mailbox.pk)
 
 
-@db_task()
+@db_task(priority=INTAKE)
 def poll_mailbox_job(mailbox_id):
     poll_mailbox(Mailbox.objects.select_related("workspace").get(pk=mailbox_id))

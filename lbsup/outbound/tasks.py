@@ -2,11 +2,13 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
+from lbsup.core.priorities import SENDING, TIMERS
+
 from .actions import do_send, flag_stuck_sends
 from .models import OutboundEmail
 
 
-@db_task()
+@db_task(priority=SENDING)
 def send_outbound_job(outbound_id):
     outbound = do_send(outbound_id)
     if outbound.state == OutboundEmail.State.APPROVED and not HUEY.immediate:
@@ -15,7 +17,7 @@ def send_outbound_job(outbound_id):
         send_outbound_job.schedule((outbound_id,), delay=delay)
 
 
-@db_periodic_task(crontab(minute="*"))
+@db_periodic_task(crontab(minute="*"), priority=TIMERS)
 def send_due_replies():
     """Catches sends whose job was lost (a restart, Redis down for a while)."""
     for outbound_id in OutboundEmail.objects.filter(

@@ -14,6 +14,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from email import policy
 from email.message import EmailMessage
 
 import psycopg
@@ -154,7 +155,7 @@ def redis_install(postgres, redis, tmp_path, smtp_sink):
 
 
 def customer_mail(n):
-    mail = EmailMessage()
+    mail = EmailMessage(policy=policy.SMTP)  # CRLF line ends: smtplib sends bytes unchanged
     mail["From"] = f"Customer {n} <customer{n}@mailbox.example>"
     mail["To"] = SUPPORT
     mail["Subject"] = f"Question {n}"
