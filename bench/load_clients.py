@@ -123,7 +123,7 @@ class Representative(threading.Thread):
             if not tickets:
                 time.sleep(0.5)  # nothing new yet: mail is still arriving
                 continue
-            number = self.rng.choice(tickets[:10])["number"]  # from the top of the queue
+            number = self.rng.choice(tickets[:25])["number"]  # from the top of the queue
             self.call("api: ticket", self.api.get, f"/api/w/{slug}/tickets/{number}")
             self.call("desk: ticket page", self.desk.get, f"/w/{slug}/tickets/{number}/")
             drafts = self.call("api: drafts", self.api.get, f"/api/w/{slug}/tickets/{number}/drafts")
@@ -141,18 +141,24 @@ class Representative(threading.Thread):
         return response is not None and response.status_code == 302
 
     def approve(self, slug, number, draft):
-        if self.account.approves_in_desk:
-            # As a browser does: the form posts, and the ticket page it redirects to says what happened.
-            response = self.call("desk: approve", self.desk.post, f"/w/{slug}/desk/tickets/{number}/drafts/{draft['id']}/",
-                                 data={"decision": "approve", "text": draft["text"],
-                                       "csrfmiddlewaretoken": self.desk.cookies.get("csrftoken", "")},
-                                 outcome=desk_outcome)
-            approved = response is not None and desk_outcome(response) == "ok"
-        else:
-            response = self.call("api: approve", self.api.post, f"/api/w/{slug}/drafts/{draft['id']}/approve", json={})
-            approved = response is not None and response.status_code == 200
-        if approved:
-            self.approved_drafts.add(draft["id"])
+        """Approve the draft as it stands; when a guardrail blocks it, approve again with a reason,
+        as a representative who checked the finding does."""
+        for override_reason in ("", "checked by the representative (load test)"):
+            if self.account.approves_in_desk:
+                # As a browser does: the form posts, and the ticket page it redirects to says what happened.
+                response = self.call("desk: approve", self.desk.post,
+                                     f"/w/{slug}/desk/tickets/{number}/drafts/{draft['id']}/", outcome=desk_outcome,
+                                     data={"decision": "approve", "text": draft["text"], "override_reason": override_reason,
+                                           "csrfmiddlewaretoken": self.desk.cookies.get("csrftoken", "")})
+                outcome = desk_outcome(response) if response is not None else "error"
+            else:
+                response = self.call("api: approve", self.api.post, f"/api/w/{slug}/drafts/{draft['id']}/approve",
+                                     json={"override_reason": override_reason})
+                outcome = outcome_of(response) if response is not None else "error"
+            if outcome == "ok":
+                self.approved_drafts.add(draft["id"])
+            if outcome != "blocked":
+                return
 
     def call(self, kind, method, path, budgeted=True, outcome=None, **kwargs):
         if budgeted and not self.budget.take():

@@ -304,6 +304,9 @@ def test_it_loses_and_doubles_nothing_when_postgresql_restarts_mid_run(postgres,
     assert all(delivered[message_id] == 1 for message_id, state in outbound.items() if state == "sent")
     assert sum(state == "sent" for state in outbound.values()) >= len(FIRST) - 2  # at most one per worker thread
     assert all(process.poll() is None for process in install.processes), "smtpd and the worker ride it out"
+    print(f"postgres restart: {len(FIRST) + len(SECOND)} messages stored once ({len(second.deferrals)} deliveries "
+          f"answered 4xx during the outage, 0 bounced); {len(FIRST)} replies: {sent_before_stop} sent before the stop, "
+          f"{Counter(outbound.values())} in the end, {sum(delivered.values())} emails, 0 duplicates")
 
 
 QUEUED, DURING, EARLIER = range(0, 6), range(6, 10), 3
@@ -343,3 +346,6 @@ def test_it_keeps_mail_and_replies_while_redis_is_down_and_resumes_after(redis, 
     wait_until(lambda: outbound_states(url) == {"sent": EARLIER}, 60, "the approved replies to be sent", install)
     assert sorted(sink_message_ids(smtp_sink).values()) == [1] * EARLIER
     assert all(process.poll() is None for process in install.processes), "smtpd and the worker ride it out"
+    print(f"redis outage: {len(QUEUED)} jobs lost with Redis, {len(DURING)} messages answered 4xx "
+          f"({len(during.deferrals)} times) and stored raw; all {len(QUEUED) + len(DURING)} processed once; "
+          f"{EARLIER} replies approved during the outage, sent once after it")
