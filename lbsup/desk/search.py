@@ -79,16 +79,18 @@ def _first_matching_on_postgres(ordered_tickets, tsquery: str, limit: int) -> li
     """PostgreSQL cannot estimate how many tickets a tsquery matches (prefix terms least of all),
     so it planned a walk of every open ticket for a rare word (0.3–1 s), or a sort of every
     match for a common one. We find out which case this is instead of guessing: check the
-    queue's first WALK tickets in order, a few at first, which finds a common word's page
-    quickly; a word that does not fill the page there is rare, so the GIN index lists its
-    matches and the queue orders just those."""
+    queue's first WALK tickets in order, in growing steps, which finds a common word's page
+    after a few hundred; a word that does not fill the page there is rare, so the GIN index
+    lists its matches and the queue orders just those."""
     walk = list(ordered_tickets.values_list("id", flat=True)[:WALK])
-    found = []
-    for ids in (walk[:limit * 4], walk[limit * 4:]):
+    found, checked, step = [], 0, limit * 4
+    while checked < len(walk):
+        ids = walk[checked:checked + step]
         matched = _postgres_matches_among(ids, tsquery)
         found += [pk for pk in ids if pk in matched]
         if len(found) >= limit:
             return found[:limit]
+        checked, step = checked + step, step * 4
     if len(walk) < WALK:
         return found  # that was the whole view
     with connection.cursor() as cursor:
@@ -102,8 +104,6 @@ def _postgres_matches_among(ids: list[int], tsquery: str) -> set[int]:
     """Which of these tickets match, checked one by one through the primary key. The match is
     computed in the select list on purpose: as a WHERE condition the planner may prefer the
     GIN index and recheck thousands of documents (0.3 s for a common prefix)."""
-    if not ids:
-        return set()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT s.ticket_id, s.document @@ to_tsquery('english', %s) FROM unnest(%s::bigint[]) AS walked(id)"
