@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import resource
 import statistics
@@ -18,15 +19,29 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" if (ROOT.parent / "shared" / "data").exists() else Path("/work/shared/data")
 
 
-def sample_texts(limit: int) -> list[str]:
+def _customer_turns(path: Path) -> list[str]:
+    """What the customer wrote in each thread, joined: one inbound message, not the agent's replies."""
     texts = []
-    with open(DATA / "bitext_cs" / "ours_test.csv", newline="") as handle:
-        texts.extend(row["text"] for row in csv.DictReader(handle))
-    with open(DATA / "ibm_twitter_cdp" / "test.jsonl") as handle:
+    with open(path) as handle:
         for line in handle:
-            record = json.loads(line)
-            texts.append(json.dumps(record)[:2000])
-    return texts[:limit]
+            turns = json.loads(line)["turns"]
+            text = "\n".join(turn["text"] for turn in turns if turn["role"] == "customer").strip()
+            if text:
+                texts.append(text)
+    return texts
+
+
+def sample_texts(limit: int) -> list[str]:
+    """Customer messages from four sources taken in turn, so short generated requests
+    (bitext) and longer real ones (tweets, multi-turn customer threads, rental comments) mix."""
+    with open(DATA / "bitext_cs" / "ours_test.csv", newline="") as handle:
+        bitext = [row["text"] for row in csv.DictReader(handle)]
+    with open(DATA / "cars4you" / "all.csv", newline="") as handle:
+        rentals = [row["text"] for row in csv.DictReader(handle)]
+    sources = [bitext, _customer_turns(DATA / "ibm_twitter_cdp" / "test.jsonl"),
+               _customer_turns(DATA / "tweetsumm" / "train_with_text.jsonl"), rentals]
+    mixed = [text for group in itertools.zip_longest(*sources) for text in group if text]
+    return mixed[:limit]
 
 
 def main() -> None:
@@ -59,7 +74,10 @@ def main() -> None:
     batch_seconds = time.perf_counter() - t0
 
     latencies.sort()
-    print(f"messages: {len(messages)} (bitext_cs test + ibm_twitter_cdp test), playbook {playbook.version}")
+    lengths = sorted(len(m.body) for m in messages)
+    print(f"messages: {len(messages)} (bitext_cs, ibm_twitter_cdp, tweetsumm, cars4you in turn), "
+          f"characters p50 {lengths[len(lengths) // 2]} p95 {lengths[int(0.95 * len(lengths)) - 1]}, "
+          f"playbook {playbook.version}")
     print(f"load+train+warm-up: {load_seconds:.2f} s")
     print(f"single triage latency ms: p50 {statistics.median(latencies):.2f}  "
           f"p95 {latencies[int(0.95 * len(latencies)) - 1]:.2f}  max {latencies[-1]:.2f}")
