@@ -75,21 +75,29 @@ ORDER = (F("due_at").asc(nulls_last=True), F("priority").desc(), F("id").desc())
 REVERSE_ORDER = (F("due_at").desc(nulls_first=True), F("priority").asc(), F("id").asc())
 
 
-def after(cursor: Cursor) -> Q:
-    """Tickets that come after the cursor in ORDER."""
-    same_priority_later = Q(priority__lt=cursor.priority) | Q(priority=cursor.priority, id__lt=cursor.id)
-    if cursor.due_at is None:
-        return Q(due_at__isnull=True) & same_priority_later
-    return (Q(due_at__gt=cursor.due_at) | Q(due_at__isnull=True)
-            | (Q(due_at=cursor.due_at) & same_priority_later))
+def after(cursor: Cursor | None) -> list[Q]:
+    """Tickets after the cursor in ORDER, as conditions to read in turn, each a range of a
+    queue-order index: one condition ORing them made the database walk the queue from the top
+    to the cursor (80 ms for the j/k neighbours of a ticket in the middle of 70,000)."""
+    if cursor is None:
+        return [Q()]
+    no_sla = Q(due_at__isnull=True)
+    same_due = no_sla if cursor.due_at is None else Q(due_at=cursor.due_at)
+    parts = [same_due & Q(priority=cursor.priority, id__lt=cursor.id), same_due & Q(priority__lt=cursor.priority)]
+    if cursor.due_at is not None:
+        parts += [Q(due_at__gt=cursor.due_at), no_sla]
+    return parts
 
 
-def before(cursor: Cursor) -> Q:
-    """Tickets that come before the cursor in ORDER."""
-    same_priority_earlier = Q(priority__gt=cursor.priority) | Q(priority=cursor.priority, id__gt=cursor.id)
-    if cursor.due_at is None:
-        return Q(due_at__isnull=False) | (Q(due_at__isnull=True) & same_priority_earlier)
-    return Q(due_at__lt=cursor.due_at) | (Q(due_at=cursor.due_at) & same_priority_earlier)
+def before(cursor: Cursor) -> list[Q]:
+    """Tickets before the cursor in REVERSE_ORDER (the nearest first), split like after()."""
+    same_due = Q(due_at__isnull=True) if cursor.due_at is None else Q(due_at=cursor.due_at)
+    parts = [same_due & Q(priority=cursor.priority, id__gt=cursor.id), same_due & Q(priority__gt=cursor.priority)]
+    return parts + [Q(due_at__isnull=False) if cursor.due_at is None else Q(due_at__lt=cursor.due_at)]
+
+
+def first_ids(tickets, parts: list[Q], order, query: search.SearchQuery, limit: int) -> list[int]:
+    return search.first_matching_ids([tickets.filter(part).order_by(*order) for part in parts], query, limit)
 
 
 def view_filter(membership, view: str, now=None) -> Q:
@@ -128,13 +136,10 @@ def view_tickets(membership, view: str):
 
 def page(membership, view: str = "open", *, text: str = "", cursor: str = "", size: int = PAGE_SIZE) -> QueuePage:
     query = search.parse(text)
-    tickets = view_tickets(membership, view)
     position = Cursor.decode(cursor) if cursor else None
-    if position:
-        tickets = tickets.filter(after(position))
     # Order and cut on the narrow ticket rows first, join the display columns for one page only:
     # joining before the sort made SQLite carry every open ticket's customer through it.
-    ids = search.first_matching_ids(tickets.order_by(*ORDER), query, size + 1)
+    ids = first_ids(view_tickets(membership, view), after(position), ORDER, query, size + 1)
     more = len(ids) > size
     found = Ticket.objects.select_related("contact", "assignee", "team").in_bulk(ids[:size])
     rows = [found[pk] for pk in ids[:size]]
@@ -144,8 +149,8 @@ def page(membership, view: str = "open", *, text: str = "", cursor: str = "", si
 def neighbours(membership, view: str, ticket, text: str = ""):
     """(previous, next) ticket numbers around a ticket in a queue view, for j/k on the ticket page."""
     tickets, query, position = view_tickets(membership, view), search.parse(text), Cursor.of(ticket)
-    previous = search.first_matching_ids(tickets.filter(before(position)).order_by(*REVERSE_ORDER), query, 1)
-    following = search.first_matching_ids(tickets.filter(after(position)).order_by(*ORDER), query, 1)
+    previous = first_ids(tickets, before(position), REVERSE_ORDER, query, 1)
+    following = first_ids(tickets, after(position), ORDER, query, 1)
     numbers = dict(Ticket.objects.filter(pk__in=previous + following).values_list("pk", "number"))
     return (numbers[previous[0]] if previous else None), (numbers[following[0]] if following else None)
 

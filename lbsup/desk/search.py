@@ -66,23 +66,32 @@ def filter_tickets(tickets, query: SearchQuery):
     return _filter_by_like(tickets, query)
 
 
-def first_matching_ids(ordered_tickets, query: SearchQuery, limit: int) -> list[int]:
-    """The ids of the first `limit` tickets of an ordered queryset that match every term:
-    the same tickets as filter_tickets(...)[:limit] on every database."""
+def first_matching_ids(ordered_parts: list, query: SearchQuery, limit: int) -> list[int]:
+    """The ids of the first `limit` tickets that match every term, from ordered querysets read
+    one after the other (a queue split at a cursor): the same tickets on every database."""
     if query.empty or connection.vendor != "postgresql":
         # FTS5 hands SQLite a small rowid set it joins well, whatever the words
-        return list(filter_tickets(ordered_tickets, query).values_list("id", flat=True)[:limit])
-    return _first_matching_on_postgres(ordered_tickets, tsquery_expression(query), limit)
+        return _first_of_each(ordered_parts, limit, lambda tickets: filter_tickets(tickets, query))
+    return _first_matching_on_postgres(ordered_parts, tsquery_expression(query), limit)
 
 
-def _first_matching_on_postgres(ordered_tickets, tsquery: str, limit: int) -> list[int]:
+def _first_of_each(ordered_parts, limit, narrow) -> list[int]:
+    found = []
+    for tickets in ordered_parts:
+        if len(found) == limit:
+            break
+        found += narrow(tickets).values_list("id", flat=True)[:limit - len(found)]
+    return found
+
+
+def _first_matching_on_postgres(ordered_parts, tsquery: str, limit: int) -> list[int]:
     """PostgreSQL cannot estimate how many tickets a tsquery matches (prefix terms least of all),
     so it planned a walk of every open ticket for a rare word (0.3–1 s), or a sort of every
     match for a common one. We find out which case this is instead of guessing: check the
     queue's first WALK tickets in order, in growing steps, which finds a common word's page
     after a few hundred; a word that does not fill the page there is rare, so the GIN index
     lists its matches and the queue orders just those."""
-    walk = list(ordered_tickets.values_list("id", flat=True)[:WALK])
+    walk = _first_of_each(ordered_parts, WALK, lambda tickets: tickets)
     found, checked, step = [], 0, limit * 4
     while checked < len(walk):
         ids = walk[checked:checked + step]
@@ -92,12 +101,12 @@ def _first_matching_on_postgres(ordered_tickets, tsquery: str, limit: int) -> li
             return found[:limit]
         checked, step = checked + step, step * 4
     if len(walk) < WALK:
-        return found  # that was the whole view
+        return found  # that was the whole queue
     with connection.cursor() as cursor:
         cursor.execute("SELECT ticket_id FROM desk_ticket_search WHERE document @@ to_tsquery('english', %s)",
                        [tsquery])
         every_match = [pk for (pk,) in cursor.fetchall()]
-    return list(ordered_tickets.filter(pk__in=every_match).values_list("id", flat=True)[:limit])
+    return _first_of_each(ordered_parts, limit, lambda tickets: tickets.filter(pk__in=every_match))
 
 
 def _postgres_matches_among(ids: list[int], tsquery: str) -> set[int]:

@@ -64,6 +64,19 @@ def test_it_pages_with_a_cursor_and_never_repeats_or_skips(personas, login):
     assert seen == everything and len(seen) == 14
 
 
+def test_it_steps_through_the_whole_queue_with_j_and_k(personas):
+    now = timezone.now()
+    for i in range(13):  # ties on due time and priority, with and without an SLA
+        ticket(personas.dental, f"t{i}", priority=i % 4,
+               due_at=now + datetime.timedelta(minutes=i % 3) if i % 2 else None)
+    membership = personas.alice.memberships.get(workspace=personas.dental)
+    order = [t.number for t in queue.page(membership, "open", size=100).tickets]
+    for i, number in enumerate(order):
+        current = Ticket.objects.get(workspace=personas.dental, number=number)
+        expected = (order[i - 1] if i else None, order[i + 1] if i + 1 < len(order) else None)
+        assert queue.neighbours(membership, "open", current) == expected
+
+
 def test_it_starts_from_the_top_for_a_mangled_cursor(personas, login):
     response = login(personas.alice).get("/w/bright-smile/?after=not-a-cursor!!")
     assert response.status_code == 200
