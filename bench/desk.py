@@ -12,7 +12,6 @@ measures. On PostgreSQL it runs VACUUM ANALYZE first: what autovacuum does in pr
 import argparse
 import datetime
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from seed_tickets import ensure_workspace, seed  # noqa: E402  (sets up Django)
+from ticket_samples import measure  # noqa: E402
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
@@ -73,18 +73,6 @@ def prepare(n):
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
     return workspace, user
-
-
-def measure(client, urls, requests):
-    times = []
-    for i in range(requests):
-        url = urls[i % len(urls)]
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.95) - 1]
 
 
 def deep_page_url(client, base, pages):

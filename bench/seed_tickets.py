@@ -30,20 +30,8 @@ from lbsup.crm.models import Contact, ContactEmail  # noqa: E402
 from lbsup.tickets.models import AuthorKind, Direction, Message, Status, Ticket, new_reply_token  # noqa: E402
 from lbsup.workspaces.actions import do_create_workspace  # noqa: E402
 from lbsup.workspaces.models import Workspace  # noqa: E402
+from ticket_samples import BODIES, SUBJECTS  # noqa: E402
 
-SUBJECTS = [
-    "Where is my order {n}?", "Reschedule my appointment", "Question about invoice {n}", "Refund for a damaged lamp",
-    "Insurance pre-authorization", "Do you take new patients?", "Password reset not working", "Wholesale pricing",
-    "Broken tooth, need help today", "Still waiting for a reply", "Wrong size rug", "Billing error on my statement",
-]
-BODIES = [
-    "Hi, I ordered {n} two weeks ago and the tracking has not moved since Monday. Can you check?",
-    "hello can i move my cleaning to next tuesday after 3pm? thanks",
-    "I was charged twice for the same visit, $189.50 each time. Please fix this.",
-    "This is the third time I'm writing. Nobody answers. Very disappointed.",
-    "Do you have the walnut side table in stock? What are the dimensions?",
-    "We are a boutique hotel looking for 40 throws, budget around $3,000, needed by March.",
-]
 STATUSES = [Status.NEW, Status.OPEN, Status.OPEN, Status.WAITING, Status.ESCALATED, Status.RESOLVED, Status.CLOSED]
 CATEGORIES = ["order_status", "returns_refunds", "product_question", "complaint", "account", "general", ""]
 
