@@ -1,11 +1,14 @@
-"""Ingest rate: parse + store + thread (``do_ingest``) over a directory of .eml files.
+"""Ingest rate: parse + store + thread (``do_ingest_batch``) over a directory of .eml files.
 
     .venv/bin/python bench/ingest.py --make-corpus /tmp/corpus -n 2000
     .venv/bin/python bench/ingest.py --workspace bench-ingest --eml-dir /tmp/corpus [-n N]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/lbsup_bench .venv/bin/python bench/ingest.py ...
 
 Without DATABASE_URL the run uses a throw-away SQLite file (LBSUP_VAR_DIR in a temp folder),
-never the project's own var/. The workspace must be new or empty: the corpus's replies carry
+never the project's own var/. It times do_ingest_batch over batches of INGEST_BATCH files, the
+path `lbsup ingest FILE…` takes (the IMAP poll takes it too, a FETCH of up to 50 at a time);
+--single times do_ingest per file, the path of a message arriving alone (SMTP, form, API).
+The workspace must be new or empty: the corpus's replies carry
 [#N] ticket tags computed for a workspace whose first ticket is #1. Prints figures, asserts nothing.
 
 The corpus is built from the fixture mails in lbsup/intake/tests/fixtures/eml (Outlook, Gmail,
@@ -106,7 +109,7 @@ def _rewrite(template, *, message_id, date, sender=None, subject=None, in_reply_
     return message.as_bytes()
 
 
-def run(workspace_slug, eml_dir, limit):
+def run(workspace_slug, eml_dir, limit, single):
     import django
 
     django.setup()
@@ -114,7 +117,7 @@ def run(workspace_slug, eml_dir, limit):
     from django.db import connection
 
     from lbsup.audit.actors import SYSTEM
-    from lbsup.intake.actions import do_ingest
+    from lbsup.intake.actions import INGEST_BATCH, do_ingest, do_ingest_batch
     from lbsup.tickets.models import Message, Ticket
     from lbsup.workspaces.actions import do_create_workspace
     from lbsup.workspaces.models import Workspace
@@ -127,25 +130,37 @@ def run(workspace_slug, eml_dir, limit):
         sys.exit(f"{workspace_slug} already has tickets; use a new --workspace slug (the corpus's [#N] tags start at 1)")
     files = sorted(eml_dir.glob("*.eml"))[:limit] if limit else sorted(eml_dir.glob("*.eml"))
     corpus = [(path.name, path.read_bytes()) for path in files]
-    states, timings = Counter(), []
+    states, timings = Counter(), []  # timings: seconds per message (per batch: the batch's time / its size)
+    size = 1 if single else INGEST_BATCH
     started, cpu_started = time.perf_counter(), time.process_time()
-    for name, raw in corpus:
+    for first in range(0, len(corpus), size):
+        chunk = corpus[first:first + size]
         before = time.perf_counter()
-        states[do_ingest(workspace, raw, channel="eml", source={"file": name}).state] += 1
-        timings.append(time.perf_counter() - before)
+        if single:
+            name, raw = chunk[0]
+            states[do_ingest(workspace, raw, channel="eml", source={"file": name}).state] += 1
+        else:
+            results = do_ingest_batch(workspace, [raw for _, raw in chunk], channel="eml",
+                                      sources=[{"file": name} for name, _ in chunk])
+            states.update(item.raw_message.state for item in results)
+        timings += [(time.perf_counter() - before) / len(chunk)] * len(chunk)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     timings.sort()
     threaded = Message.objects.filter(workspace=workspace, thread_reason__startswith="subject tag").count()
     tickets = Ticket.objects.filter(workspace=workspace).count()
+    path = "do_ingest per message" if single else f"do_ingest_batch, {size} messages a batch"
+    print(f"path: {path}")
     print(f"database: {connection.vendor}; {len(corpus)} messages, {sum(len(raw) for _, raw in corpus) / 1e6:.1f} MB")
     print(f"states: {dict(states)}; tickets created: {tickets}; replies threaded by tag: {threaded}")
     manifest = eml_dir / "manifest.json"
     if manifest.exists() and not limit:
         print(f"corpus expected: {json.loads(manifest.read_text())['expected']}")
-    print(f"p50 {statistics.median(timings) * 1000:.2f} ms; p95 {timings[int(len(timings) * 0.95)] * 1000:.2f} ms; "
+    print(f"per message{' (batch time / batch size)' if not single else ''}: "
+          f"p50 {statistics.median(timings) * 1000:.2f} ms; p95 {timings[int(len(timings) * 0.95)] * 1000:.2f} ms; "
           f"max {timings[-1] * 1000:.1f} ms")
     # CPU time is steadier than wall time on a shared machine; waits on disk or the database are not in it.
-    print(f"ingest rate: {len(corpus) / elapsed:,.0f} messages/s ({elapsed:.1f} s; CPU in this process {cpu:.1f} s)")
+    print(f"ingest rate: {len(corpus) / elapsed:,.0f} messages/s ({elapsed:.1f} s; CPU in this process {cpu:.1f} s, "
+          f"{cpu / len(corpus) * 1000:.1f} ms per message)")
 
 
 def main():
@@ -153,6 +168,7 @@ def main():
     parser.add_argument("--make-corpus", type=Path, metavar="DIR", help="write a generated corpus to DIR and stop")
     parser.add_argument("--workspace", default="bench-ingest")
     parser.add_argument("--eml-dir", type=Path)
+    parser.add_argument("--single", action="store_true", help="time do_ingest per file instead of do_ingest_batch")
     parser.add_argument("-n", type=int, default=0, help="corpus size to write, or how many files to ingest (0: all)")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lbsup.settings")
@@ -166,7 +182,7 @@ def main():
         return
     if not args.eml_dir:
         parser.error("--eml-dir is required (or --make-corpus DIR)")
-    run(args.workspace, args.eml_dir, args.n)
+    run(args.workspace, args.eml_dir, args.n, args.single)
 
 
 if __name__ == "__main__":

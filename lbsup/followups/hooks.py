@@ -1,13 +1,56 @@
 """What lbsup.tickets.actions calls after a write that may move a clock."""
 
+import threading
+from contextlib import contextmanager
+
 from django.utils import timezone
 
+from lbsup.tickets.models import Status
+
 from .actions import customer_replied
-from .sla import sla_after_change
+from .sla import sla_after_change, workspace_plan
+
+_local = threading.local()
+
+
+class ClockBatch:
+    """Inside collecting(), a change to a ticket whose clocks simply run (no restart, not paused,
+    not waiting) is remembered, and flush() recomputes each such ticket once: within one
+    transaction the result is the same as recomputing after every message, because the due
+    times then depend only on the rows, not on when the change happened. Anything else
+    (a restart, a pause ending) is recomputed at once, as outside a batch."""
+
+    def __init__(self):
+        self.pending = {}  # ticket pk → (ticket instance, time of its latest change)
+        self.plans = {}  # workspace pk → (playbook, calendar)
+
+    def plan(self, workspace):
+        if workspace.pk not in self.plans:
+            self.plans[workspace.pk] = workspace_plan(workspace)
+        return self.plans[workspace.pk]
+
+    @contextmanager
+    def collecting(self):
+        _local.clocks = self
+        try:
+            yield self
+        finally:
+            _local.clocks = None
+
+    def flush(self):
+        pending, self.pending = self.pending, {}
+        for ticket, at in pending.values():
+            sla_after_change(ticket, at=at, plan=self.plan(ticket.workspace))
 
 
 def ticket_changed(ticket, *, at=None, restart=False, customer_wrote=False):
     at = at or timezone.now()
-    sla_after_change(ticket, at=at, restart=restart)
+    batch = getattr(_local, "clocks", None)
+    if batch is not None and not restart and ticket.sla_paused_since is None and ticket.status != Status.WAITING:
+        batch.pending[ticket.pk] = (ticket, at)
+    else:
+        if batch is not None:
+            batch.pending.pop(ticket.pk, None)  # the recompute below covers the earlier change too
+        sla_after_change(ticket, at=at, restart=restart, plan=batch.plan(ticket.workspace) if batch else None)
     if customer_wrote:
         customer_replied(ticket, at)

@@ -87,8 +87,9 @@ def compute_due(ticket, clock: TicketClock, calendar: BusinessCalendar) -> DueTi
     if ticket.first_response_at is None:
         first = calendar.add(clock.cycle_started_at, clock.first_response_hours + clock.paused_hours)
     following = None
-    unanswered = _first_unanswered_customer_message(ticket)
-    if ticket.first_response_at is not None and unanswered is not None:
+    # Before the first response only the first-response clock runs: no need to look for the unanswered message.
+    unanswered = _first_unanswered_customer_message(ticket) if ticket.first_response_at is not None else None
+    if unanswered is not None:
         following = calendar.add(max(unanswered, clock.cycle_started_at), clock.next_response_hours)
     resolution = calendar.add(clock.cycle_started_at, clock.resolution_hours + clock.paused_hours)
     return DueTimes(first, following, resolution, paused=ticket.sla_paused_since is not None)
@@ -104,20 +105,29 @@ def _first_unanswered_customer_message(ticket):
     return inbound.order_by("created_at").values_list("created_at", flat=True).first()
 
 
+def workspace_plan(workspace):
+    """(playbook, calendar) for the workspace's clocks; a batch of mail looks them up once."""
+    playbook = _playbook(workspace)
+    return playbook, calendar_for(workspace, playbook)
+
+
 @transaction.atomic
-def do_recompute_sla(ticket, *, at=None, restart=False, actor=SYSTEM):
+def do_recompute_sla(ticket, *, at=None, restart=False, actor=SYSTEM, plan=None):
     """Bring the ticket's SLA columns up to date after anything that moves a clock.
 
     restart=True: the customer wrote on a resolved/closed ticket; a new cycle begins at `at`.
-    Entering `waiting` pauses the clocks; leaving it adds the paused business hours to them."""
+    Entering `waiting` pauses the clocks; leaving it adds the paused business hours to them.
+    plan: workspace_plan(ticket.workspace) when the caller already has it."""
     from django.utils import timezone
 
     at = at or timezone.now()
     ticket = Ticket.objects.select_for_update().select_related("workspace").get(pk=ticket.pk)
-    playbook = _playbook(ticket.workspace)
-    calendar = calendar_for(ticket.workspace, playbook)
+    playbook, calendar = plan or workspace_plan(ticket.workspace)
     targets, source = targets_for(ticket, playbook)
-    clock, _ = TicketClock.objects.get_or_create(ticket=ticket, defaults={"cycle_started_at": ticket.created_at})
+    # The ticket row is locked above, so nobody else creates its clock meanwhile; a new clock is
+    # written once, below, with its targets (no get_or_create: that would be an insert and an update).
+    clock = TicketClock.objects.filter(ticket=ticket).first() or TicketClock(
+        ticket=ticket, cycle_started_at=ticket.created_at)
     if restart:
         clock.cycle_started_at, clock.paused_hours = at, 0.0
     paused_since = ticket.sla_paused_since
@@ -143,9 +153,9 @@ def do_recompute_sla(ticket, *, at=None, restart=False, actor=SYSTEM):
     return ticket, due
 
 
-def sla_after_change(ticket, *, at=None, restart=False):
+def sla_after_change(ticket, *, at=None, restart=False, plan=None):
     """The hook lbsup.tickets.actions calls; refreshes the caller's instance too."""
-    fresh, _ = do_recompute_sla(ticket, at=at, restart=restart)
+    fresh, _ = do_recompute_sla(ticket, at=at, restart=restart, plan=plan)
     for name in ("first_response_due_at", "next_response_due_at", "resolution_due_at", "due_at", "sla_paused_since"):
         setattr(ticket, name, getattr(fresh, name))
 

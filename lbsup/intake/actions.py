@@ -6,14 +6,16 @@ picks up again. Both steps are idempotent."""
 
 import hashlib
 import logging
+from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from lbsup.audit.actions import record_event
+from lbsup.audit.actions import events_in_bulk, record_event
 from lbsup.audit.actors import SYSTEM, is_person
-from lbsup.crm.actions import do_find_or_create_contact
+from lbsup.crm.actions import do_create_contact, do_find_or_create_contact, normalize_email
+from lbsup.crm.models import Company, ContactEmail
 from lbsup.tickets.actions import do_add_customer_message, do_create_ticket
 from lbsup.tickets.models import Attachment, Channel, Message
 
@@ -24,6 +26,10 @@ from .thread_matching import find_ticket
 log = logging.getLogger(__name__)
 
 MAX_RAW_BYTES = 30 * 1024 * 1024
+# Messages per do_ingest_batch call from the CLI; the IMAP poll passes what one FETCH returned.
+# Big enough that the per-batch commits and lookups are spread thin, small enough that a batch's
+# transaction stays short (other writers wait on SQLite) and a crash repeats little work.
+INGEST_BATCH = 100
 TICKET_CHANNEL = {InboundChannel.WEB: Channel.WEB, InboundChannel.API: Channel.API}
 FINAL_STATES = (RawMessage.State.PROCESSED, RawMessage.State.DUPLICATE, RawMessage.State.FILTERED,
                 RawMessage.State.REJECTED)
@@ -58,6 +64,62 @@ def do_ingest(workspace, raw, *, channel, source=None):
     return do_process(raw_message)
 
 
+@dataclass
+class Ingested:
+    """One message of a batch: its raw message (None when it could not be stored) and the error,
+    if storing or processing failed (processing failures are also on the raw message, state `failed`)."""
+
+    raw_message: RawMessage | None
+    error: str = ""
+
+
+def do_ingest_batch(workspace, raws, *, channel, sources=None):
+    """Many messages at once (an IMAP poll, `lbsup ingest`): the same steps as do_ingest, with
+    the bytes of the whole batch committed in one transaction before any processing (raw first
+    still holds), then every message processed in one transaction with a savepoint each, so a
+    message that fails is marked failed with its error and the others are kept. One Ingested
+    per raw, in order."""
+    sources = sources or [{}] * len(raws)
+    received = do_receive_batch(workspace, raws, channel=channel, sources=sources)
+    stored = {item.raw_message.pk: item.raw_message for item in received if item.raw_message is not None}
+    errors = _process_batch(workspace, list(stored.values()))
+    for item in received:
+        if item.raw_message is not None:
+            # The same bytes twice in one batch are one row: both items show its final state.
+            item.raw_message = stored[item.raw_message.pk]
+            item.error = errors.get(item.raw_message.pk, "")
+    return received
+
+
+def do_receive_batch(workspace, raws, *, channel, sources):
+    """do_receive for many messages in one transaction (one commit, one fsync)."""
+    items, digests = [], []
+    for raw in raws:
+        too_large = len(raw) > MAX_RAW_BYTES
+        items.append(Ingested(None, f"message is {len(raw)} bytes; the limit is {MAX_RAW_BYTES}" if too_large else ""))
+        digests.append(None if too_large else hashlib.sha256(raw).hexdigest())
+    try:
+        with transaction.atomic():
+            known = {row.content_sha256: row for row in RawMessage.objects.filter(
+                workspace=workspace, content_sha256__in={digest for digest in digests if digest})}
+            new = {}
+            for raw, source, digest in zip(raws, sources, digests):
+                if digest and digest not in known and digest not in new:
+                    new[digest] = RawMessage(workspace=workspace, channel=channel, content_sha256=digest, raw=raw,
+                                             size=len(raw), source=source or {})
+            RawMessage.objects.bulk_create(new.values())
+    except IntegrityError:
+        # Another worker stored some of the same bytes a moment ago: one at a time, as do_receive does.
+        known, new = {}, {}
+        for raw, source, digest in zip(raws, sources, digests):
+            if digest and digest not in known:
+                known[digest] = do_receive(workspace, raw, channel=channel, source=source)
+    for item, digest in zip(items, digests):
+        if digest:
+            item.raw_message = known.get(digest) or new[digest]
+    return items
+
+
 def do_process(raw_message):
     """Turn stored bytes into a ticket message. Safe to call again at any time."""
     if raw_message.state in FINAL_STATES:
@@ -75,15 +137,138 @@ def do_process(raw_message):
             with transaction.atomic():
                 return _store(raw_message, mail)
     except Exception as error:  # noqa: BLE001 - recorded and shown with a retry button; the job retries too
-        log.exception("Processing raw message %s failed", raw_message.pk)
-        # Sender and subject too, so the failed row on the intake page says which mail it is.
-        RawMessage.objects.filter(pk=raw_message.pk).update(
-            state=RawMessage.State.FAILED, detail=f"{type(error).__name__}: {error}"[:2000],
-            attempts=raw_message.attempts + 1, subject=(mail.subject or "")[:300],
-            from_email=(mail.from_email or "")[:320],
-        )
-        raw_message.refresh_from_db()
+        _mark_failed(raw_message, mail, error)
         raise
+
+
+def _mark_failed(raw_message, mail, error):
+    log.exception("Processing raw message %s failed", raw_message.pk)
+    # Sender and subject too, so the failed row on the intake page says which mail it is.
+    RawMessage.objects.filter(pk=raw_message.pk).update(
+        state=RawMessage.State.FAILED, detail=f"{type(error).__name__}: {error}"[:2000],
+        attempts=raw_message.attempts + 1, subject=(mail.subject or "")[:300],
+        from_email=(mail.from_email or "")[:320],
+    )
+    raw_message.refresh_from_db()
+
+
+class _Batch:
+    """What the messages of one batch share: the workspace's contacts and the Message-IDs already
+    stored (looked up once for the whole batch, then kept up to date as messages are stored),
+    the SLA clocks (recomputed once per ticket) and the triage jobs (enqueued in one write)."""
+
+    def __init__(self, workspace, mails, events):
+        from lbsup.followups.hooks import ClockBatch
+
+        self.workspace = workspace
+        emails = {normalize_email(mail.from_email) for mail in mails if mail.from_email}
+        self.contacts = {row.email: row.contact for row in ContactEmail.objects.filter(
+            workspace=workspace, email__in=emails).select_related("contact")}
+        # For the senders not known yet: a new contact joins the company that owns its domain.
+        domains = {email.rpartition("@")[2] for email in emails if email not in self.contacts} - {""}
+        self.companies = {company.domain: company for company in Company.objects.filter(
+            workspace=workspace, domain__in=domains)} if domains else {}
+        self.events = events  # the audit events this batch writes in one INSERT
+        keys = {mail.dedup_key[:255] for mail in mails}
+        self.messages = {message.dedup_key: message for message in Message.objects.filter(
+            workspace=workspace, dedup_key__in=keys).select_related("ticket")}
+        self.clocks = ClockBatch()
+        self.triage = []
+
+    def stored_message(self, dedup_key):
+        return self.messages.get(dedup_key)
+
+    def contact(self, email, name):
+        """As do_find_or_create_contact, without its lookups: the batch read every sender's address
+        at its start, in this transaction. Another worker adding the same address meanwhile breaks
+        the unique key, and the message is stored again with fresh lookups."""
+        email = normalize_email(email)
+        if email not in self.contacts:
+            self.contacts[email] = do_create_contact(SYSTEM, self.workspace, name=name, emails=[email],
+                                                     company=self.companies.get(email.rpartition("@")[2]))
+        return self.contacts[email]
+
+    def mark(self):
+        return dict(self.contacts), dict(self.messages), dict(self.clocks.pending), len(self.events)
+
+    def undo(self, mark):
+        """Forget what a rolled-back savepoint added."""
+        contacts, messages, clocks, events = mark
+        self.contacts, self.messages, self.clocks.pending = dict(contacts), dict(messages), dict(clocks)
+        del self.events[events:]
+
+
+def _process_batch(workspace, raw_messages):
+    """do_process for many raw messages; returns {raw message pk: error} for those that failed."""
+    todo, mails, errors = [], {}, {}
+    for raw_message in raw_messages:
+        if raw_message.state in FINAL_STATES:
+            continue
+        todo.append(raw_message)
+        try:
+            mails[raw_message.pk] = parse_message(bytes(raw_message.raw))
+        except MailRejected as rejected:
+            mails[raw_message.pk] = rejected
+    if not todo:
+        return errors
+    try:
+        with transaction.atomic(), events_in_bulk() as events:
+            batch = _Batch(workspace, [mail for mail in mails.values() if not isinstance(mail, MailRejected)],
+                           events)
+            with batch.clocks.collecting():
+                for raw_message in todo:
+                    error = _process_one(raw_message, mails[raw_message.pk], batch)
+                    if error:
+                        errors[raw_message.pk] = error
+                batch.clocks.flush()
+            if batch.triage:
+                _enqueue_triage(batch.triage)
+    except Exception:  # noqa: BLE001 - the bytes are committed; each message gets its own try below
+        log.exception("Processing a batch of %s messages failed; processing them one by one", len(todo))
+        errors = {}
+        for raw_message in todo:
+            raw_message.refresh_from_db()
+            try:
+                do_process(raw_message)
+            except Exception as error:  # noqa: BLE001 - do_process has marked it failed with the error
+                errors[raw_message.pk] = f"{type(error).__name__}: {error}"
+    return errors
+
+
+def _process_one(raw_message, mail, batch):
+    if isinstance(mail, MailRejected):
+        _finish(raw_message, RawMessage.State.REJECTED, detail=mail.reason)
+        return ""
+    mark = batch.mark()
+    try:
+        try:
+            with transaction.atomic():
+                _store(raw_message, mail, batch=batch)
+        except IntegrityError:
+            # Another worker stored the same Message-ID (or contact) meanwhile: look everything up afresh.
+            batch.undo(mark)
+            with transaction.atomic():
+                _store(raw_message, mail, batch=batch, fresh=True)
+    except Exception as error:  # noqa: BLE001 - marked failed with its error; the others go on
+        batch.undo(mark)
+        _mark_failed(raw_message, mail, error)
+        return f"{type(error).__name__}: {error}"
+    if raw_message.state == RawMessage.State.PROCESSED:
+        batch.messages[raw_message.dedup_key] = raw_message.message
+        batch.triage.append(raw_message.message.pk)
+    return ""
+
+
+def _enqueue_triage(message_ids):
+    from lbsup.core.queue import enqueue_many
+    from lbsup.triage.tasks import triage_message_job
+
+    def enqueue():
+        enqueue_many([(triage_message_job, (pk,)) for pk in message_ids])
+
+    # robust, as for a single message: with the queue down the triage is logged as lost and the
+    # messages wait for a person without a draft.
+    transaction.on_commit(enqueue, robust=True)
 
 
 def _finish(raw_message, state, *, detail="", message=None, mail=None):
@@ -99,10 +284,15 @@ def _finish(raw_message, state, *, detail="", message=None, mail=None):
     return raw_message
 
 
-def _store(raw_message, mail, *, accepted_by=None):
+def _store(raw_message, mail, *, accepted_by=None, batch=None, fresh=False):
+    """batch: the _Batch this message is part of (its caller enqueues the triage); fresh: look up
+    contacts and Message-IDs in the database, not in the batch's copy."""
     workspace = raw_message.workspace
     dedup_key = mail.dedup_key[:255]
-    existing = Message.objects.filter(workspace=workspace, dedup_key=dedup_key).first()
+    if batch is not None and not fresh:
+        existing = batch.stored_message(dedup_key)
+    else:
+        existing = Message.objects.filter(workspace=workspace, dedup_key=dedup_key).first()
     if existing:
         return _finish(raw_message, RawMessage.State.DUPLICATE, mail=mail, message=existing,
                        detail=f"same message as ticket #{existing.ticket.number}")
@@ -112,8 +302,11 @@ def _store(raw_message, mail, *, accepted_by=None):
     if not mail.from_email:
         return _finish(raw_message, RawMessage.State.REJECTED, mail=mail, detail="no sender address")
 
-    contact = do_find_or_create_contact(SYSTEM, workspace, mail.from_email, mail.from_name)
-    match = find_ticket(workspace, mail)
+    if batch is not None and not fresh:
+        contact = batch.contact(mail.from_email, mail.from_name)
+    else:
+        contact = do_find_or_create_contact(SYSTEM, workspace, mail.from_email, mail.from_name)
+    match = find_ticket(workspace, mail, sender_contact=contact)
     fields = {
         "text": mail.new_text or mail.text,
         "quoted_text": "\n\n".join(part for part in (mail.quoted_text, mail.signature) if part),
@@ -138,6 +331,8 @@ def _store(raw_message, mail, *, accepted_by=None):
         notes.insert(0, f"accepted by {accepted_by.get_username()} although it looked automatic "
                         f"({mail.auto}: {mail.auto_reason})")
     _finish(raw_message, RawMessage.State.PROCESSED, mail=mail, message=message, detail="; ".join(notes)[:2000])
+    if batch is not None:
+        return raw_message
     from lbsup.triage.tasks import triage_message_job
 
     # robust: the message is stored whatever happens to the job queue; with the queue down the

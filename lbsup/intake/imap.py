@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from imapclient import IMAPClient
 
-from .actions import do_process, do_receive
+from .actions import do_ingest_batch
 from .models import InboundChannel
 
 log = logging.getLogger(__name__)
@@ -47,12 +47,9 @@ def poll_mailbox(mailbox):
             for start in range(0, len(uids), FETCH_BATCH):
                 batch = uids[start:start + FETCH_BATCH]
                 fetched = client.fetch(batch, ["BODY.PEEK[]"])
-                for uid in batch:
-                    raw = fetched.get(uid, {}).get(b"BODY[]")
-                    if raw is None:
-                        continue  # expunged meanwhile
-                    report.fetched += 1
-                    _take(client, mailbox, uid, uidvalidity, raw, report)
+                # A UID missing from the answer was expunged meanwhile.
+                arrived = [(uid, fetched[uid][b"BODY[]"]) for uid in batch if b"BODY[]" in fetched.get(uid, {})]
+                _take(client, mailbox, uidvalidity, arrived, report)
         mailbox.last_error = ""
     except Exception as error:  # noqa: BLE001 - shown on the mailbox; the next poll resumes
         log.warning("Polling %s failed: %s", mailbox, error)
@@ -62,18 +59,33 @@ def poll_mailbox(mailbox):
     return report
 
 
-def _take(client, mailbox, uid, uidvalidity, raw, report):
-    source = {"mailbox": mailbox.pk, "folder": mailbox.folder, "uidvalidity": uidvalidity, "uid": uid}
-    raw_message = do_receive(mailbox.workspace, raw, channel=InboundChannel.IMAP, source=source)
-    report.stored += 1
-    try:
-        do_process(raw_message)
-    except Exception as error:  # noqa: BLE001 - stored and marked failed; retried by the resume job
-        report.failed.append((uid, str(error)))
-    # Only now, with the bytes committed, does the server learn we have it.
+def _take(client, mailbox, uidvalidity, arrived, report):
+    """One FETCH's messages through do_ingest_batch, then flagged on the server."""
+    if not arrived:
+        return
+    report.fetched += len(arrived)
+    sources = [{"mailbox": mailbox.pk, "folder": mailbox.folder, "uidvalidity": uidvalidity, "uid": uid}
+               for uid, _ in arrived]
+    results = do_ingest_batch(mailbox.workspace, [raw for _, raw in arrived], channel=InboundChannel.IMAP,
+                              sources=sources)
+    stored = []
+    for (uid, _), item in zip(arrived, results):
+        if item.raw_message is None:
+            # Not stored (too large): left unseen, and last_uid stops before it, so it is not skipped silently.
+            report.failed.append((uid, item.error))
+            break
+        stored.append(uid)
+        if item.error:  # stored and marked failed; retried by the resume job
+            report.failed.append((uid, item.error))
+    report.stored += len(stored)
+    if not stored:
+        raise RuntimeError(f"UID {arrived[0][0]}: {report.failed[-1][1]}")
+    # Only now, with the bytes committed, does the server learn we have them.
     if mailbox.move_to:
-        client.move([uid], mailbox.move_to)
+        client.move(stored, mailbox.move_to)
     else:
-        client.add_flags([uid], [b"\\Seen"])
-    mailbox.last_uid = uid
+        client.add_flags(stored, [b"\\Seen"])
+    mailbox.last_uid = stored[-1]
     mailbox.save(update_fields=["last_uid"])
+    if len(stored) < len(arrived):
+        raise RuntimeError(f"UID {arrived[len(stored)][0]}: {report.failed[-1][1]}")

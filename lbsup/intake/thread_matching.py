@@ -23,22 +23,29 @@ class ThreadMatch:
     reason: str
 
 
-def sender_belongs_to(ticket, sender_email):
+def sender_belongs_to(ticket, sender_email, sender_contact=None):
+    """sender_contact: the contact who owns sender_email in the ticket's workspace, when the
+    caller has it (an address belongs to one contact per workspace), which saves two lookups."""
     sender_email = (sender_email or "").lower()
     if not sender_email:
         return False
-    if ContactEmail.objects.filter(contact_id=ticket.contact_id, email=sender_email).exists():
+    if sender_contact is not None:
+        if sender_contact.pk == ticket.contact_id:
+            return True
+    elif ContactEmail.objects.filter(contact_id=ticket.contact_id, email=sender_email).exists():
         return True
     company = ticket.contact.company
     if company is None:
         return False
     if company.domain and sender_email.rpartition("@")[2] == company.domain:
         return True
+    if sender_contact is not None:
+        return sender_contact.company_id == company.pk
     return ContactEmail.objects.filter(workspace_id=ticket.workspace_id, email=sender_email,
                                        contact__company=company).exists()
 
 
-def find_ticket(workspace, mail):
+def find_ticket(workspace, mail, sender_contact=None):
     refused = []
     candidates = []
     token = reply_token_in(workspace, mail.routing_recipients)
@@ -53,12 +60,12 @@ def find_ticket(workspace, mail):
             candidates.append((ours.ticket, f"replies to our message <{ours.message_id}>"))
     tag = SUBJECT_TAG.search(mail.subject or "")
     if tag:
-        candidates.append((Ticket.objects.filter(workspace=workspace, number=int(tag.group(1))).first(),
-                           f"subject tag [#{tag.group(1)}]"))
+        candidates.append((Ticket.objects.filter(workspace=workspace, number=int(tag.group(1)))
+                           .select_related("workspace", "contact__company").first(), f"subject tag [#{tag.group(1)}]"))
     for ticket, reason in candidates:
         if ticket is None:
             refused.append(f"{reason}: no such ticket")
-        elif sender_belongs_to(ticket, mail.from_email):
+        elif sender_belongs_to(ticket, mail.from_email, sender_contact):
             return ThreadMatch(ticket, reason)
         else:
             refused.append(f"{reason}: sender {mail.from_email} is not on ticket #{ticket.number}")

@@ -65,3 +65,14 @@ def test_it_takes_intake_and_sending_before_a_triage_backlog(product_jobs_on_a_r
     HUEY.enqueue(followups_tick.s())  # as the consumer's scheduler enqueues a periodic task
     taken = [HUEY.dequeue().name for _ in range(6)]
     assert taken == ["process_raw_message_job", "send_outbound_job", "followups_tick"] + ["triage_message_job"] * 3
+
+
+def test_it_enqueues_many_jobs_in_one_write_keeping_their_order_and_priorities(product_jobs_on_a_real_queue):
+    from lbsup.core.queue import enqueue_many
+
+    enqueue_many([(triage_message_job, (n,)) for n in range(3)] + [(process_raw_message_job, (7,))])
+    triage_message_job(3)  # one enqueued on its own afterwards queues behind the batch
+    taken = [HUEY.dequeue() for _ in range(5)]
+    assert [(job.name, job.args) for job in taken] == [("process_raw_message_job", (7,))] + [
+        ("triage_message_job", (n,)) for n in range(4)]
+    assert HUEY.dequeue() is None

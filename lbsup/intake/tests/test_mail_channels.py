@@ -63,14 +63,12 @@ def test_it_resumes_after_a_connection_dropped_mid_fetch(mailbox, imap_server, m
     import lbsup.intake.imap as imap
 
     original = imap._take
-    taken = []
 
     def take_then_drop(client, *args):
         original(client, *args)
-        taken.append(1)
-        if len(taken) == 2:
-            imap_server.drop_connections()
+        imap_server.drop_connections()  # after the first FETCH's batch is stored and flagged
 
+    monkeypatch.setattr(imap, "FETCH_BATCH", 2)
     monkeypatch.setattr(imap, "_take", take_then_drop)
     poll_mailbox(mailbox)
     mailbox.refresh_from_db()
@@ -80,6 +78,29 @@ def test_it_resumes_after_a_connection_dropped_mid_fetch(mailbox, imap_server, m
     poll_mailbox(mailbox)
     assert len(stored_questions()) == 5
     assert RawMessage.objects.count() == 5
+
+
+def test_it_marks_seen_what_a_batch_stored_and_leaves_a_failed_message_visible(mailbox, imap_server, monkeypatch):
+    for n in range(4):
+        imap_server.append(numbered_mail(n))
+    import lbsup.intake.actions as actions
+
+    original = actions.find_ticket
+
+    def fail_on_question_2(workspace, mail, **kwargs):
+        if mail.subject == "Question 2":
+            raise RuntimeError("disk on fire")
+        return original(workspace, mail, **kwargs)
+
+    monkeypatch.setattr(actions, "find_ticket", fail_on_question_2)
+    report = poll_mailbox(mailbox)
+    assert (report.fetched, report.stored) == (4, 4)
+    assert [uid for uid, _ in report.failed] == [3] and "disk on fire" in report.failed[0][1]
+    assert stored_questions() == ["q0@mailbox.example", "q1@mailbox.example", "q3@mailbox.example"]
+    assert RawMessage.objects.get(subject="Question 2").state == "failed"
+    with imap_server.connect() as client:
+        client.select_folder("INBOX")
+        assert len(client.search(["SEEN"])) == 4  # the failed one is stored; the resume job retries it
 
 
 def test_it_reconciles_the_mailbox_with_what_was_stored(mailbox, imap_server):

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lbsup.intake.actions import MessageTooLarge, do_ingest
+from lbsup.intake.actions import INGEST_BATCH, do_ingest_batch
 from lbsup.intake.models import InboundChannel
 from lbsup.workspaces.models import Workspace
 
@@ -19,21 +19,28 @@ class Command(BaseCommand):
         if target is None:
             raise CommandError(f"No workspace {workspace!r}")
         problems = 0
-        for name in files:
-            path = Path(name)
-            try:
-                raw = path.read_bytes()
-                raw_message = do_ingest(target, raw, channel=InboundChannel.EML, source={"file": path.name})
-            except (OSError, MessageTooLarge) as error:
-                problems += 1
-                self.stderr.write(f"{name}: {error}")
-                continue
-            except Exception as error:  # noqa: BLE001 - stored as failed, shown with a retry button
-                problems += 1
-                self.stderr.write(f"{name}: stored, but processing failed: {error}")
-                continue
-            where = f" → ticket #{raw_message.message.ticket.number}" if raw_message.message_id else ""
-            detail = f" ({raw_message.detail})" if raw_message.detail else ""
-            self.stdout.write(f"{name}: {raw_message.state}{where}{detail}")
+        for first in range(0, len(files), INGEST_BATCH):
+            names, raws, sources = [], [], []
+            for name in files[first:first + INGEST_BATCH]:
+                try:
+                    raws.append(Path(name).read_bytes())
+                except OSError as error:
+                    problems += 1
+                    self.stderr.write(f"{name}: {error}")
+                    continue
+                names.append(name)
+                sources.append({"file": Path(name).name})
+            for name, item in zip(names, do_ingest_batch(target, raws, channel=InboundChannel.EML, sources=sources)):
+                raw_message = item.raw_message
+                if raw_message is None:
+                    problems += 1
+                    self.stderr.write(f"{name}: {item.error}")
+                elif item.error:  # stored as failed, shown with a retry button
+                    problems += 1
+                    self.stderr.write(f"{name}: stored, but processing failed: {item.error}")
+                else:
+                    where = f" → ticket #{raw_message.message.ticket.number}" if raw_message.message_id else ""
+                    detail = f" ({raw_message.detail})" if raw_message.detail else ""
+                    self.stdout.write(f"{name}: {raw_message.state}{where}{detail}")
         if problems:
             raise CommandError(f"{problems} of {len(files)} file(s) could not be imported")

@@ -1,0 +1,144 @@
+"""do_ingest_batch: the path of `lbsup ingest` and the IMAP poll, with the guarantees of do_ingest."""
+
+import pytest
+from django.db import connection
+
+from lbsup.audit.actors import SYSTEM
+from lbsup.audit.models import AuditEvent
+from lbsup.intake.actions import do_ingest, do_ingest_batch
+from lbsup.intake.models import RawMessage
+from lbsup.tickets.models import Message, Ticket
+from lbsup.workspaces.actions import do_create_workspace
+
+from .eml_fixtures import all_fixture_names, load_eml
+
+
+def mail(n, subject=None, from_email=None, message_id=None, body="Hello"):
+    return (f"From: {from_email or f'customer{n}@mailbox.example'}\r\nTo: hello@brightsmile.example\r\n"
+            f"Subject: {subject or f'Question {n}'}\r\nMessage-ID: <{message_id or f'b{n}@mailbox.example'}>\r\n"
+            f"Content-Type: text/plain\r\n\r\n{body} {n}\r\n").encode()
+
+
+def summary(workspace):
+    tickets = sorted((t.number, t.subject, t.contact.primary_email, t.status, t.due_at is None)
+                     for t in Ticket.objects.filter(workspace=workspace))
+    messages = sorted(Message.objects.filter(workspace=workspace).values_list("ticket__number", "text",
+                                                                              "thread_reason"))
+    raws = sorted(RawMessage.objects.filter(workspace=workspace).values_list("subject", "state", "detail"))
+    verbs = sorted(AuditEvent.objects.filter(workspace=workspace).values_list("verb", flat=True))
+    return tickets, messages, raws, verbs
+
+
+def test_it_ends_as_do_ingest_one_by_one_would(db):
+    raws = [mail(1), mail(2, subject="Re: [#1] more", from_email="customer1@mailbox.example"),
+            mail(3, subject="[#1] again", from_email="stranger@elsewhere.example")]
+    raws += [load_eml(name) for name in all_fixture_names()]
+    one, batch = (do_create_workspace(SYSTEM, slug=slug, name=slug, support_email=f"hello@{slug}.example")
+                  for slug in ("one", "batch"))
+    for raw in raws:
+        do_ingest(one, raw, channel="eml")
+    results = do_ingest_batch(batch, raws, channel="eml")
+    assert [item.error for item in results] == [""] * len(raws)
+    assert summary(batch) == summary(one)
+    assert Message.objects.get(workspace=batch, message_id="b2@mailbox.example").thread_reason == "subject tag [#1]"
+
+
+def test_it_keeps_one_message_for_a_message_id_twice_in_a_batch_and_across_batches(personas):
+    first = do_ingest_batch(personas.dental, [mail(1), mail(1, body="Other bytes"), mail(1)], channel="eml")
+    assert [item.raw_message.state for item in first] == ["processed", "duplicate", "processed"]
+    assert first[0].raw_message.pk == first[2].raw_message.pk  # the very same bytes: one raw message
+    again = do_ingest_batch(personas.dental, [mail(1, body="Third bytes"), mail(2)], channel="eml")
+    assert [item.raw_message.state for item in again] == ["duplicate", "processed"]
+    assert Message.objects.filter(workspace=personas.dental, message_id="b1@mailbox.example").count() == 1
+
+
+def test_it_commits_the_raw_bytes_before_processing_them(personas, monkeypatch):
+    seen = []
+    outside = len(connection.savepoint_ids)  # the test's own transaction
+
+    def spy(workspace, raw_messages):
+        # stored, and the transaction that stored them is over (committed, outside a test)
+        seen.append(RawMessage.objects.filter(pk__in=[r.pk for r in raw_messages]).count())
+        seen.append(len(connection.savepoint_ids) == outside)
+        return {}
+
+    monkeypatch.setattr("lbsup.intake.actions._process_batch", spy)
+    do_ingest_batch(personas.dental, [mail(1), mail(2)], channel="eml")
+    assert seen == [2, True]
+
+
+def test_it_marks_a_failing_message_failed_and_keeps_the_others(personas, monkeypatch):
+    import lbsup.intake.actions as actions
+
+    original = actions.find_ticket
+
+    def fail_on_2(workspace, parsed, **kwargs):
+        if parsed.subject == "Question 2":
+            raise RuntimeError("disk on fire")
+        return original(workspace, parsed, **kwargs)
+
+    monkeypatch.setattr(actions, "find_ticket", fail_on_2)
+    results = do_ingest_batch(personas.dental, [mail(1), mail(2), mail(3)], channel="eml")
+    assert [item.raw_message.state for item in results] == ["processed", "failed", "processed"]
+    assert "disk on fire" in results[1].error and "disk on fire" in results[1].raw_message.detail
+    assert not Message.objects.filter(message_id="b2@mailbox.example").exists()
+    assert not Ticket.objects.filter(workspace=personas.dental, subject="Question 2").exists()
+    assert {t.contact.primary_email for t in Ticket.objects.filter(workspace=personas.dental, subject__startswith="Question")
+            .select_related("contact")} == {"customer1@mailbox.example", "customer3@mailbox.example"}
+    monkeypatch.undo()
+    retried = do_ingest_batch(personas.dental, [mail(2)], channel="eml")
+    assert retried[0].raw_message.state == "processed"
+
+
+def test_it_processes_one_by_one_when_the_batch_as_a_whole_fails(personas, monkeypatch):
+    calls = []
+
+    def broken_flush(self):
+        calls.append(1)
+        raise RuntimeError("clock store down")
+
+    monkeypatch.setattr("lbsup.followups.hooks.ClockBatch.flush", broken_flush)
+    results = do_ingest_batch(personas.dental, [mail(1), mail(2)], channel="eml")
+    assert calls == [1]
+    assert [item.raw_message.state for item in results] == ["processed", "processed"]
+    assert Ticket.objects.get(workspace=personas.dental, subject="Question 1").due_at is not None
+
+
+def test_it_reports_a_message_too_large_without_storing_it(personas, monkeypatch):
+    monkeypatch.setattr("lbsup.intake.actions.MAX_RAW_BYTES", 200)
+    big = mail(2, body="x" * 300)
+    results = do_ingest_batch(personas.dental, [mail(1), big], channel="eml")
+    assert results[0].raw_message.state == "processed"
+    assert results[1].raw_message is None and "limit" in results[1].error
+    assert RawMessage.objects.filter(workspace=personas.dental).count() == 1
+
+
+def test_it_enqueues_the_triage_of_a_batch_in_one_write_after_the_commit(personas, monkeypatch,
+                                                                           django_capture_on_commit_callbacks):
+    from lbsup.core import queue
+
+    writes = []
+    monkeypatch.setattr(queue, "enqueue_many", lambda calls: writes.append([args for _, args in calls]))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        do_ingest_batch(personas.dental, [mail(1), load_eml("out_of_office.eml"), mail(2)], channel="eml")
+        assert writes == []  # nothing on the queue before the commit
+    assert len(callbacks) == 1
+    ids = [Message.objects.get(message_id=f"b{n}@mailbox.example").pk for n in (1, 2)]
+    assert writes == [[(ids[0],), (ids[1],)]]
+
+
+def test_it_imports_files_with_the_cli_in_batches(personas, tmp_path, monkeypatch, capsys):
+    from django.core.management import CommandError, call_command
+
+    monkeypatch.setattr("lbsup.intake.management.commands.ingest.INGEST_BATCH", 2)
+    paths = []
+    for n, raw in enumerate([mail(1), mail(2), mail(1, body="Other bytes"), load_eml("out_of_office.eml")]):
+        paths.append(tmp_path / f"{n}.eml")
+        paths[-1].write_bytes(raw)
+    with pytest.raises(CommandError, match="1 of 5"):
+        call_command("ingest", "--workspace", personas.dental.slug, *map(str, paths), str(tmp_path / "missing.eml"))
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert [line.split(": ")[1].split(" ")[0] for line in lines] == ["processed", "processed", "duplicate", "filtered"]
+    assert "missing.eml" in err
+    assert RawMessage.objects.filter(workspace=personas.dental).count() == 4
