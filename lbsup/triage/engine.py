@@ -66,7 +66,10 @@ def workspace_model(workspace):
         cached = _model_cache.get(workspace.pk)
     if cached and cached[0] == record_pk:
         return cached[1]
-    model = CategoryModel.from_bytes(bytes(TrainedModel.objects.values_list("blob", flat=True).get(pk=record_pk)))
+    try:
+        model = CategoryModel.from_bytes(bytes(TrainedModel.objects.values_list("blob", flat=True).get(pk=record_pk)))
+    except ValueError:  # stored by an earlier version of the classifier: train anew on the same examples
+        return train_workspace_model(workspace)[1]
     with _cache_lock:
         _model_cache[workspace.pk] = (record_pk, model)
     return model

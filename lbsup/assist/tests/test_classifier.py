@@ -206,3 +206,14 @@ def test_it_keeps_strength_and_familiarity_through_serialisation(model):
     before, after = model.predict(text), restored.predict(text)
     assert after.strength == pytest.approx(before.strength, abs=1e-4)
     assert after.familiarity == pytest.approx(before.familiarity, abs=1e-2)
+
+
+def test_its_tfidf_rows_equal_scikit_learns_transform():
+    from lbsup.assist.classifier import _char_vectorizer, _tfidf, _word_vectorizer
+
+    corpus = ["Where is my order NW-123456?", "refund refund please", "Ñandú café — naïve", "", "!!!"]
+    for vectorizer in (_word_vectorizer(min_df=1).fit(corpus), _char_vectorizer(min_df=1).fit(corpus)):
+        texts = corpus + ["an unseen text about my order", "", "x" * 5000]
+        ours, theirs = _tfidf(vectorizer, texts), vectorizer.transform(texts)
+        assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+        np.testing.assert_allclose(ours.toarray(), theirs.toarray(), rtol=1e-6, atol=1e-7)

@@ -88,6 +88,25 @@ def test_it_keeps_a_persons_category_and_learns_from_it(personas, dental_playboo
     assert AuditEvent.objects.filter(verb="triage.category_corrected", actor_user=personas.alice).exists()
 
 
+def test_it_trains_anew_when_the_stored_model_is_from_an_earlier_classifier(personas, dental_playbook):
+    import io
+
+    import numpy as np
+
+    from lbsup.triage import engine
+
+    triage_first(new_ticket(personas, "Can I book a cleaning next week?"))
+    stored = TrainedModel.objects.get()
+    earlier_format = io.BytesIO()
+    np.savez_compressed(earlier_format, meta=np.frombuffer(b'{"format": 1}', dtype=np.uint8))
+    TrainedModel.objects.filter(pk=stored.pk).update(blob=earlier_format.getvalue())
+    engine._model_cache.clear()  # as in a worker started after the upgrade
+
+    record = triage_first(new_ticket(personas, "Could I move my appointment to Friday?", email="sam@mailbox.example"))
+    assert record.category == "appointment"
+    assert TrainedModel.objects.count() == 2 and TrainedModel.objects.exclude(pk=stored.pk).get().blob != b""
+
+
 def test_it_refuses_an_unknown_category(personas, dental_playbook):
     with pytest.raises(ValueError):
         do_correct_category(personas.alice, personas.dental_ticket, "order_status")
