@@ -9,8 +9,10 @@ safe ``unsure`` result rather than an error.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
@@ -41,6 +43,10 @@ from lbsup.assist.signals import Signals, read_signals
 MAX_SUBJECT_CHARS = 500
 MAX_BODY_CHARS = 16_000
 MAX_ALTERNATIVES = 3
+# A batch is cut into chunks triaged on parallel threads: the embedding model releases the GIL,
+# so one thread's model run overlaps another's Python work (bench/README.md "Triage").
+BATCH_THREADS = min(4, os.cpu_count() or 1)
+BATCH_CHUNK = 8
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 
 
@@ -70,10 +76,21 @@ def triage(message: MessageInput, playbook: Playbook, model: CategoryModelLike,
 
 def triage_batch(messages: Sequence[MessageInput], playbook: Playbook, model: CategoryModelLike,
                  contexts: Sequence[TriageContext | None] | None = None) -> list[TriageResult]:
-    """Triage many messages with one model call; results keep the input order."""
+    """Triage many messages; results keep the input order and equal those of `triage` one by one."""
     contexts = list(contexts) if contexts is not None else [None] * len(messages)
     if len(contexts) != len(messages):
         raise ValueError("contexts must match messages one to one")
+    if len(messages) <= BATCH_CHUNK or BATCH_THREADS == 1:
+        return _triage_chunk(messages, playbook, model, contexts)
+    starts = range(0, len(messages), BATCH_CHUNK)
+    with ThreadPoolExecutor(BATCH_THREADS, thread_name_prefix="triage") as pool:
+        chunks = pool.map(lambda start: _triage_chunk(messages[start:start + BATCH_CHUNK], playbook, model,
+                                                      contexts[start:start + BATCH_CHUNK]), starts)
+        return [result for chunk in chunks for result in chunk]
+
+
+def _triage_chunk(messages: Sequence[MessageInput], playbook: Playbook, model: CategoryModelLike,
+                  contexts: Sequence[TriageContext | None]) -> list[TriageResult]:
     prepared = [_prepare(m) for m in messages]
     to_classify = [p.model_text for p in prepared if p.model_text]
     predictions = iter(model.predict_batch(to_classify) if to_classify else [])
