@@ -123,7 +123,12 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at"])]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"]),
+            # Threading looks up every reply's In-Reply-To/References among our own Message-IDs;
+            # without it each inbound reply scans the workspace's messages.
+            models.Index(fields=["workspace", "message_id"], name="message_workspace_message_id"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["workspace", "dedup_key"], condition=~models.Q(dedup_key=""), name="message_once_per_workspace"
