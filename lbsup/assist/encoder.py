@@ -95,24 +95,25 @@ class Encoder:
         try:
             self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
             model, self.integer_matmuls = with_integer_matmuls(onnx.load(str(model_path)))
-            options = onnxruntime.SessionOptions()
-            options.log_severity_level = 3
-            # Without the CPU arena, memory used by a long text goes back after it.
-            options.enable_cpu_mem_arena = False
-            # One thread per run: a second one saves little on short texts and costs ~40 % more CPU
-            # (waiting and handing over work), and batches run texts on parallel threads instead
-            # (triage.triage_batch), as do the web and queue processes that share the machine.
-            options.intra_op_num_threads = 1
-            self._session = onnxruntime.InferenceSession(
-                model.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"]
-            )
+            graph = model.SerializeToString()
+            # A run alone in the process may use two threads (a long text: 12 ms instead of 16); runs
+            # side by side (batches, training, threaded servers) take one each, since a second thread
+            # costs ~40 % more CPU in waiting and handing over work that the other run could use.
+            self._sessions = {
+                threads: onnxruntime.InferenceSession(
+                    graph, sess_options=_session_options(onnxruntime, threads), providers=["CPUExecutionProvider"]
+                )
+                for threads in (1, 2)
+            }
         except Exception as error:  # onnx/onnxruntime/tokenizers raise their own bare types
             raise EncoderUnavailable(f"embedding model cannot be loaded: {error}") from error
         # The shipped tokenizer pads every input to 128 pieces, which makes short messages
         # ~5x slower; texts are encoded one at a time, so no padding at all.
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=max_tokens)
-        self._input_names = {node.name for node in self._session.get_inputs()}
+        self._input_names = {node.name for node in self._sessions[1].get_inputs()}
+        self._running = 0
+        self._running_lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """One model run per text: the integer products quantize each run's activations with one
@@ -134,9 +135,27 @@ class Encoder:
         feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
         if "token_type_ids" in self._input_names:
             feeds["token_type_ids"] = np.zeros_like(ids)
-        (hidden,) = self._session.run(["last_hidden_state"], feeds)
+        with self._running_lock:
+            self._running += 1
+            session = self._sessions[2 if self._running == 1 else 1]
+        try:
+            (hidden,) = session.run(["last_hidden_state"], feeds)
+        finally:
+            with self._running_lock:
+                self._running -= 1
         pooled = hidden[0].mean(axis=0)
         return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+
+
+def _session_options(onnxruntime, threads: int):
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    options.intra_op_num_threads = threads
+    # A spinning thread waits for work by burning a core the other processes need.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # Without the CPU arena, memory used by a long text goes back after it.
+    options.enable_cpu_mem_arena = False
+    return options
 
 
 _cache: dict[tuple[Path, Path], Encoder] = {}
