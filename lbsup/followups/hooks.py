@@ -8,7 +8,7 @@ from django.utils import timezone
 from lbsup.tickets.models import Status
 
 from .actions import customer_replied
-from .sla import sla_after_change, workspace_plan
+from .sla import sla_after_change, sla_after_changes, workspace_plan
 
 _local = threading.local()
 
@@ -39,8 +39,11 @@ class ClockBatch:
 
     def flush(self):
         pending, self.pending = self.pending, {}
+        by_workspace = {}
         for ticket, at in pending.values():
-            sla_after_change(ticket, at=at, plan=self.plan(ticket.workspace))
+            by_workspace.setdefault(ticket.workspace_id, []).append((ticket, at))
+        for changes in by_workspace.values():
+            sla_after_changes(changes, plan=self.plan(changes[0][0].workspace))
 
 
 def ticket_changed(ticket, *, at=None, restart=False, customer_wrote=False):

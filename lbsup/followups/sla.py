@@ -122,12 +122,64 @@ def do_recompute_sla(ticket, *, at=None, restart=False, actor=SYSTEM, plan=None)
 
     at = at or timezone.now()
     ticket = Ticket.objects.select_for_update().select_related("workspace").get(pk=ticket.pk)
-    playbook, calendar = plan or workspace_plan(ticket.workspace)
-    targets, source = targets_for(ticket, playbook)
     # The ticket row is locked above, so nobody else creates its clock meanwhile; a new clock is
     # written once, below, with its targets (no get_or_create: that would be an insert and an update).
-    clock = TicketClock.objects.filter(ticket=ticket).first() or TicketClock(
-        ticket=ticket, cycle_started_at=ticket.created_at)
+    clock = TicketClock.objects.filter(ticket=ticket).first()
+    clock, due, columns = _recomputed(ticket, clock, at=at, restart=restart,
+                                      plan=plan or workspace_plan(ticket.workspace))
+    clock.save()
+    if columns:
+        Ticket.objects.filter(pk=ticket.pk).update(**columns)
+        for name, value in columns.items():
+            setattr(ticket, name, value)
+        _record_sla_update(ticket, clock, columns, actor=actor, restart=restart)
+    return ticket, due
+
+
+@transaction.atomic
+def do_recompute_sla_many(changes, *, plan, actor=SYSTEM):
+    """do_recompute_sla (no restart) for many tickets of one workspace, e.g. a batch of mail: the
+    tickets are locked and their clocks read with one query each, and written back in bulk.
+    changes: [(ticket, time of its latest change)]. Returns the locked tickets, SLA columns up to date."""
+    from django.utils import timezone
+
+    known = {ticket.pk: (ticket, at) for ticket, at in changes}
+    tickets = list(Ticket.objects.select_for_update().filter(pk__in=known).order_by("pk"))
+    clocks = {clock.ticket_id: clock for clock in TicketClock.objects.filter(ticket_id__in=known)}
+    new_clocks, old_clocks, moved = [], [], []
+    for ticket in tickets:
+        ticket.workspace = known[ticket.pk][0].workspace  # the same row; saves a join on a locked read
+        clock, _, columns = _recomputed(ticket, clocks.get(ticket.pk), at=known[ticket.pk][1], restart=False,
+                                        plan=plan)
+        (old_clocks if clock.pk else new_clocks).append(clock)
+        if columns:
+            for name, value in columns.items():
+                setattr(ticket, name, value)
+            moved.append((ticket, clock, columns))
+    TicketClock.objects.bulk_create(new_clocks)
+    # An UPDATE per row: bulk_update's CASE expressions took 130 ms for 100 rows to build and run.
+    now = timezone.now()
+    for clock in old_clocks:
+        TicketClock.objects.filter(pk=clock.pk).update(updated_at=now, **{name: getattr(clock, name)
+                                                                          for name in CLOCK_FIELDS})
+    for ticket, clock, columns in moved:
+        Ticket.objects.filter(pk=ticket.pk).update(**columns)
+        _record_sla_update(ticket, clock, columns, actor=actor, restart=False)
+    return tickets
+
+
+CLOCK_FIELDS = ["cycle_started_at", "paused_hours", "first_response_hours", "next_response_hours",
+                "resolution_hours", "targets_from"]
+SLA_COLUMNS = ["first_response_due_at", "next_response_due_at", "resolution_due_at", "due_at", "sla_paused_since"]
+
+
+def _recomputed(ticket, clock, *, at, restart, plan):
+    """(the clock brought up to date, unsaved; the due times; the ticket's SLA columns to write,
+    or {} when they have not changed). Sets ticket.sla_paused_since."""
+    playbook, calendar = plan
+    targets, source = targets_for(ticket, playbook)
+    if clock is None:
+        clock = TicketClock(ticket=ticket, cycle_started_at=ticket.created_at)
     if restart:
         clock.cycle_started_at, clock.paused_hours = at, 0.0
     paused_since = ticket.sla_paused_since
@@ -139,25 +191,36 @@ def do_recompute_sla(ticket, *, at=None, restart=False, actor=SYSTEM, plan=None)
     clock.first_response_hours, clock.next_response_hours, clock.resolution_hours = (
         targets.first_response, targets.next_response, targets.resolution)
     clock.targets_from = source
-    clock.save()
+    before = {name: getattr(ticket, name) for name in SLA_COLUMNS}
     ticket.sla_paused_since = paused_since
     due = compute_due(ticket, clock, calendar)
     columns = {"first_response_due_at": due.first_response, "next_response_due_at": due.next_response,
                "resolution_due_at": due.resolution, "due_at": due.earliest, "sla_paused_since": paused_since}
-    before = {name: getattr(ticket, name) for name in columns}
-    if before != columns or restart:
-        Ticket.objects.filter(pk=ticket.pk).update(**columns)
-        record_event(ticket.workspace, actor, "ticket.sla_updated", ticket, targets=source, restart=restart,
-                     paused=paused_since is not None, paused_hours=round(clock.paused_hours, 3),
-                     **{name: value.isoformat() if value else None for name, value in columns.items()})
-    return ticket, due
+    return clock, due, columns if (before != columns or restart) else {}
+
+
+def _record_sla_update(ticket, clock, columns, *, actor, restart):
+    record_event(ticket.workspace, actor, "ticket.sla_updated", ticket, targets=clock.targets_from, restart=restart,
+                 paused=columns["sla_paused_since"] is not None, paused_hours=round(clock.paused_hours, 3),
+                 **{name: value.isoformat() if value else None for name, value in columns.items()})
 
 
 def sla_after_change(ticket, *, at=None, restart=False, plan=None):
     """The hook lbsup.tickets.actions calls; refreshes the caller's instance too."""
     fresh, _ = do_recompute_sla(ticket, at=at, restart=restart, plan=plan)
-    for name in ("first_response_due_at", "next_response_due_at", "resolution_due_at", "due_at", "sla_paused_since"):
-        setattr(ticket, name, getattr(fresh, name))
+    _copy_sla_columns(fresh, ticket)
+
+
+def sla_after_changes(changes, *, plan):
+    """sla_after_change for many tickets of one workspace (no restart)."""
+    callers = {ticket.pk: ticket for ticket, _ in changes}
+    for fresh in do_recompute_sla_many(changes, plan=plan):
+        _copy_sla_columns(fresh, callers[fresh.pk])
+
+
+def _copy_sla_columns(source, target):
+    for name in SLA_COLUMNS:
+        setattr(target, name, getattr(source, name))
 
 
 def sla_state(ticket, now) -> str:

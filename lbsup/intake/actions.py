@@ -18,6 +18,7 @@ from lbsup.crm.actions import do_create_contact, do_find_or_create_contact, norm
 from lbsup.crm.models import Company, ContactEmail
 from lbsup.tickets.actions import do_add_customer_message, do_create_ticket
 from lbsup.tickets.models import Attachment, Channel, Message
+from lbsup.webhooks.actions import endpoints_read_once
 
 from .mailparse import MailRejected, parse_message
 from .models import InboundChannel, RawMessage
@@ -212,7 +213,7 @@ def _process_batch(workspace, raw_messages):
     if not todo:
         return errors
     try:
-        with transaction.atomic(), events_in_bulk() as events:
+        with transaction.atomic(), events_in_bulk() as events, endpoints_read_once():
             batch = _Batch(workspace, [mail for mail in mails.values() if not isinstance(mail, MailRejected)],
                            events)
             with batch.clocks.collecting():
@@ -325,7 +326,7 @@ def _store(raw_message, mail, *, accepted_by=None, batch=None, fresh=False):
             SYSTEM, workspace, contact=contact, subject=mail.subject or "(no subject)",
             channel=TICKET_CHANNEL.get(raw_message.channel, Channel.EMAIL), **fields,
         )
-        message = ticket.messages.get()
+        message = ticket.first_message
     notes = list(mail.problems) + _store_attachments(message, mail.attachments)
     if accepted_by is not None:
         notes.insert(0, f"accepted by {accepted_by.get_username()} although it looked automatic "

@@ -60,8 +60,11 @@ def find_ticket(workspace, mail, sender_contact=None):
             candidates.append((ours.ticket, f"replies to our message <{ours.message_id}>"))
     tag = SUBJECT_TAG.search(mail.subject or "")
     if tag:
-        candidates.append((Ticket.objects.filter(workspace=workspace, number=int(tag.group(1)))
-                           .select_related("workspace", "contact__company").first(), f"subject tag [#{tag.group(1)}]"))
+        tagged = (Ticket.objects.filter(workspace=workspace, number=int(tag.group(1)))
+                  .select_related("contact__company").first())
+        if tagged is not None:
+            tagged.workspace = workspace  # known: no join for it
+        candidates.append((tagged, f"subject tag [#{tag.group(1)}]"))
     for ticket, reason in candidates:
         if ticket is None:
             refused.append(f"{reason}: no such ticket")

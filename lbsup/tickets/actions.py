@@ -27,7 +27,7 @@ def _check_same_workspace(workspace, *objects):
 @transaction.atomic
 def do_create_ticket(actor, workspace, *, contact, subject, channel, text, html="", at=None, message_id="",
                      in_reply_to="", references="", **message_fields):
-    """Open a ticket from a customer's first message."""
+    """Open a ticket from a customer's first message (the returned ticket's `first_message`)."""
     _check_same_workspace(workspace, contact)
     at = at or timezone.now()
     ticket = Ticket.objects.create(
@@ -41,22 +41,25 @@ def do_create_ticket(actor, workspace, *, contact, subject, channel, text, html=
         last_message_at=at,
     )
     record_event(workspace, actor, "ticket.created", ticket, number=ticket.number, channel=channel)
-    _create_message(
+    ticket.first_message = _create_message(
         actor, ticket, direction=Direction.INBOUND, author_kind=AuthorKind.CONTACT, author_contact=contact,
         text=text, html=html, at=at, message_id=message_id, in_reply_to=in_reply_to, references=references,
         thread_reason=message_fields.pop("thread_reason", "new ticket"), **message_fields,
     )
     _clocks_moved(ticket, at)
+    # The contact's address costs a query: looked up only when an endpoint wants the event.
     _emit(ticket, "ticket.created", channel=channel, subject=ticket.subject,
-          contact_email=contact.primary_email)
+          contact_email=lambda: contact.primary_email)
     return ticket
 
 
 def _emit(ticket, event_type, **data):
+    """data: the payload's values; a callable value is called only if some endpoint wants the event."""
     # Webhooks for the business's own tools (imported late: lbsup.webhooks is a leaf app).
     from lbsup.webhooks.actions import do_emit
 
-    do_emit(ticket.workspace, event_type, {"ticket": ticket.number, **data})
+    do_emit(ticket.workspace, event_type, lambda: {
+        "ticket": ticket.number, **{name: value() if callable(value) else value for name, value in data.items()}})
 
 
 def _clocks_moved(ticket, at=None, **what):

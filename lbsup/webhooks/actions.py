@@ -5,7 +5,9 @@ crm.note.approved, lead.updated, sla.breached, contact.merged.
 """
 
 import json
+import threading
 import uuid
+from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -19,25 +21,54 @@ from lbsup.audit.actors import is_person
 from .models import Delivery, Endpoint
 
 MAX_PAYLOAD_BYTES = 256 * 1024
+_local = threading.local()
+
+
+@contextmanager
+def endpoints_read_once():
+    """Inside, each workspace's endpoints are read once, not on every event: a batch of mail emits
+    ticket.created per new ticket, in one transaction. On SQLite that transaction holds the write lock,
+    so no endpoint is added meanwhile; on PostgreSQL one added mid-batch gets events from the next batch."""
+    if getattr(_local, "endpoints", None) is not None:
+        yield
+        return
+    _local.endpoints = {}
+    try:
+        yield
+    finally:
+        _local.endpoints = None
+
+
+def _active_endpoints(workspace):
+    cache = getattr(_local, "endpoints", None)
+    if cache is not None and workspace.pk in cache:
+        return cache[workspace.pk]
+    endpoints = list(Endpoint.objects.filter(workspace=workspace, active=True))
+    if cache is not None:
+        cache[workspace.pk] = endpoints
+    return endpoints
 
 
 def do_emit(workspace, event_type, payload, *, at=None):
-    """Queue `payload` (JSON-serializable) for every active endpoint that wants `event_type`.
+    """Queue `payload` (JSON-serializable, or a function returning it, called only when an endpoint
+    wants the event) for every active endpoint that wants `event_type`.
     Nothing is sent inside the caller's transaction; the job picks deliveries up after commit."""
-    data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    endpoints = [endpoint for endpoint in _active_endpoints(workspace) if endpoint.wants(event_type)]
+    if not endpoints:
+        return []
+    data = json.loads(json.dumps(payload() if callable(payload) else payload, cls=DjangoJSONEncoder))
     if len(json.dumps(data)) > MAX_PAYLOAD_BYTES:
         raise ValueError(f"A webhook payload may not exceed {MAX_PAYLOAD_BYTES} bytes")
     at = at or timezone.now()
     deliveries = [
         Delivery.objects.create(workspace=workspace, endpoint=endpoint, event_type=event_type, payload=data,
                                 idempotency_key=uuid.uuid4().hex, next_attempt_at=at, created_at=at)
-        for endpoint in Endpoint.objects.filter(workspace=workspace, active=True) if endpoint.wants(event_type)
+        for endpoint in endpoints
     ]
-    if deliveries:
-        from .tasks import deliver_webhook_job
+    from .tasks import deliver_webhook_job
 
-        ids = [d.pk for d in deliveries]
-        transaction.on_commit(lambda: [deliver_webhook_job(pk) for pk in ids])
+    ids = [d.pk for d in deliveries]
+    transaction.on_commit(lambda: [deliver_webhook_job(pk) for pk in ids])
     return deliveries
 
 

@@ -130,3 +130,42 @@ def test_it_does_not_fire_for_a_paused_or_answered_ticket(open_ticket, personas)
     report = run_due(local(2025, 4, 30, 12))
     assert report.reminders == [] and report.breaches == []
     assert not SlaEvent.objects.exists()
+
+
+def test_it_gives_the_same_clocks_for_a_batch_as_one_ticket_at_a_time(open_ticket, personas):
+    from lbsup.followups.hooks import ClockBatch
+    from lbsup.followups.models import TicketClock
+    from lbsup.followups.sla import SLA_COLUMNS, do_recompute_sla, do_recompute_sla_many
+
+    def state(tickets):
+        rows = Ticket.objects.filter(pk__in=[t.pk for t in tickets]).order_by("pk").values_list(*SLA_COLUMNS)
+        clocks = TicketClock.objects.filter(ticket__in=tickets).order_by("ticket_id").values_list(
+            "cycle_started_at", "paused_hours", "first_response_hours", "resolution_hours", "targets_from")
+        return list(rows), list(clocks)
+
+    def tickets():
+        answered, routed, untouched = (open_ticket(at=local(2025, 3, 7, 15)) for _ in range(3))
+        do_record_outbound(personas.alice, answered, text="We will call you at 4.", at=local(2025, 3, 7, 16))
+        do_route(personas.alice, routed, category="appointment", team=None)
+        TicketClock.objects.filter(ticket=untouched).delete()  # e.g. a ticket from before clocks existed
+        Ticket.objects.filter(pk__in=[answered.pk, routed.pk, untouched.pk]).update(due_at=None)
+        return [Ticket.objects.get(pk=t.pk) for t in (answered, routed, untouched)]
+
+    at = local(2025, 3, 10, 10)
+    one_by_one = tickets()
+    for ticket in one_by_one:
+        do_recompute_sla(ticket, at=at)
+    together = tickets()
+    updates = AuditEvent.objects.filter(verb="ticket.sla_updated", target_id__in=[str(t.pk) for t in together])
+    before = updates.count()
+    do_recompute_sla_many([(ticket, at) for ticket in together], plan=ClockBatch().plan(personas.dental))
+
+    rows, clocks = state(together)
+    assert (rows, clocks) == state(one_by_one)
+    assert all(row[3] is not None for row in rows)  # every ticket's due_at is set again
+    assert updates.count() == before + 3
+
+
+def test_it_hands_the_new_due_times_to_the_callers_ticket(open_ticket):
+    ticket = open_ticket()
+    assert ticket.due_at == fresh(ticket).due_at == local(2025, 3, 10, 15)

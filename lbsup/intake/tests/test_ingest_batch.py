@@ -127,6 +127,20 @@ def test_it_enqueues_the_triage_of_a_batch_in_one_write_after_the_commit(persona
     assert writes == [[(ids[0],), (ids[1],)]]
 
 
+def test_it_emits_ticket_created_for_each_new_ticket_of_a_batch(personas):
+    from lbsup.webhooks.actions import do_create_endpoint
+    from lbsup.webhooks.models import Delivery
+
+    do_create_endpoint(personas.lena, personas.dental, url="http://127.0.0.1:9/hook", event_types=["ticket.created"])
+    raws = [mail(1), mail(2, subject="Re: [#1] more", from_email="customer1@mailbox.example"), mail(3)]
+    number = type(personas.dental).objects.get(pk=personas.dental.pk).next_ticket_number
+    raws[1] = raws[1].replace(b"[#1]", f"[#{number}]".encode())
+    do_ingest_batch(personas.dental, raws, channel="eml")
+    payloads = [d.payload for d in Delivery.objects.filter(workspace=personas.dental).order_by("id")]
+    assert [(p["ticket"], p["contact_email"]) for p in payloads] == [
+        (number, "customer1@mailbox.example"), (number + 1, "customer3@mailbox.example")]
+
+
 def test_it_imports_files_with_the_cli_in_batches(personas, tmp_path, monkeypatch, capsys):
     from django.core.management import CommandError, call_command
 

@@ -263,3 +263,17 @@ def test_it_salvages_raw_text_when_nesting_exhausts_the_parser():
 )
 def test_it_normalizes_message_ids(value, expected):
     assert normalize_message_id(value) == expected
+
+
+def test_it_parses_every_fixture_as_the_default_policy_does_with_headers_parsed_once(monkeypatch):
+    from email import policy
+
+    from lbsup.intake import mailparse
+
+    names = [name for name in all_fixture_names() if not name.endswith(".gz")]
+    cached = [parse_message(load_eml(name)) for name in names]
+    again = [parse_message(load_eml(name)) for name in names]  # now every header value comes from the cache
+    monkeypatch.setattr(mailparse, "HEADERS_PARSED_ONCE", policy.default)
+    plain = [parse_message(load_eml(name)) for name in names]
+    assert cached == again == plain
+    assert any(mail.attachments for mail in plain) and any(mail.html for mail in plain)

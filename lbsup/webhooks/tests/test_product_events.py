@@ -27,6 +27,7 @@ def test_it_emits_ticket_and_message_events_only_to_the_tickets_workspace(person
     assert [e for e, _ in emitted] == ["ticket.created", "ticket.escalated", "message.sent"]
     assert all(payload["ticket"] == ticket.number for _, payload in emitted)
     assert emitted[2][1]["approved_by"] == "alice"
+    assert emitted[0][1]["contact_email"] == personas.dental_ticket.contact.primary_email != ""
     do_create_ticket(SYSTEM, personas.shop, contact=personas.shop_ticket.contact, subject="x", channel="web",
                      text="hello")
     assert not events(personas.shop)
