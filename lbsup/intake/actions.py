@@ -22,7 +22,7 @@ from lbsup.webhooks.actions import endpoints_read_once
 
 from .mailparse import MailRejected, parse_message
 from .models import InboundChannel, RawMessage
-from .thread_matching import find_ticket
+from .thread_matching import LookupsReadOnce, find_ticket
 
 log = logging.getLogger(__name__)
 
@@ -154,9 +154,10 @@ def _mark_failed(raw_message, mail, error):
 
 
 class _Batch:
-    """What the messages of one batch share: the workspace's contacts and the Message-IDs already
-    stored (looked up once for the whole batch, then kept up to date as messages are stored),
-    the SLA clocks (recomputed once per ticket) and the triage jobs (enqueued in one write)."""
+    """What the messages of one batch share: the workspace's contacts, the Message-IDs already
+    stored and the tickets the mails name (looked up once for the whole batch, then kept up to date
+    as messages are stored), the SLA clocks (recomputed once per ticket) and the triage jobs
+    (enqueued in one write)."""
 
     def __init__(self, workspace, mails, events):
         from lbsup.followups.hooks import ClockBatch
@@ -173,6 +174,7 @@ class _Batch:
         keys = {mail.dedup_key[:255] for mail in mails}
         self.messages = {message.dedup_key: message for message in Message.objects.filter(
             workspace=workspace, dedup_key__in=keys).select_related("ticket")}
+        self.threads = LookupsReadOnce(workspace, mails)
         self.clocks = ClockBatch()
         self.triage = []
 
@@ -190,13 +192,15 @@ class _Batch:
         return self.contacts[email]
 
     def mark(self):
-        return dict(self.contacts), dict(self.messages), dict(self.clocks.pending), len(self.events)
+        return (dict(self.contacts), dict(self.messages), dict(self.clocks.pending), len(self.events),
+                self.threads.mark())
 
     def undo(self, mark):
         """Forget what a rolled-back savepoint added."""
-        contacts, messages, clocks, events = mark
+        contacts, messages, clocks, events, threads = mark
         self.contacts, self.messages, self.clocks.pending = dict(contacts), dict(messages), dict(clocks)
         del self.events[events:]
+        self.threads.undo(threads)
 
 
 def _process_batch(workspace, raw_messages):
@@ -307,7 +311,8 @@ def _store(raw_message, mail, *, accepted_by=None, batch=None, fresh=False):
         contact = batch.contact(mail.from_email, mail.from_name)
     else:
         contact = do_find_or_create_contact(SYSTEM, workspace, mail.from_email, mail.from_name)
-    match = find_ticket(workspace, mail, sender_contact=contact)
+    match = find_ticket(workspace, mail, sender_contact=contact,
+                        lookups=batch.threads if batch is not None and not fresh else None)
     fields = {
         "text": mail.new_text or mail.text,
         "quoted_text": "\n\n".join(part for part in (mail.quoted_text, mail.signature) if part),
@@ -327,6 +332,8 @@ def _store(raw_message, mail, *, accepted_by=None, batch=None, fresh=False):
             channel=TICKET_CHANNEL.get(raw_message.channel, Channel.EMAIL), **fields,
         )
         message = ticket.first_message
+        if batch is not None:
+            batch.threads.added(ticket)
     notes = list(mail.problems) + _store_attachments(message, mail.attachments)
     if accepted_by is not None:
         notes.insert(0, f"accepted by {accepted_by.get_username()} although it looked automatic "

@@ -9,6 +9,8 @@ to someone else's ticket."""
 import re
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from lbsup.crm.models import ContactEmail
 from lbsup.tickets.models import Direction, Message, Ticket
 
@@ -45,26 +47,105 @@ def sender_belongs_to(ticket, sender_email, sender_contact=None):
                                        contact__company=company).exists()
 
 
-def find_ticket(workspace, mail, sender_contact=None):
+class LookupsOneByOne:
+    """Each lookup one query: a message that arrives alone."""
+
+    def __init__(self, workspace):
+        self.workspace = workspace
+
+    def by_token(self, token):
+        return Ticket.objects.filter(workspace=self.workspace, reply_token=token).first()
+
+    def newest_of_ours(self, message_ids):
+        """Our newest outbound message among these Message-IDs, with its ticket."""
+        return (Message.objects.filter(workspace=self.workspace, direction=Direction.OUTBOUND,
+                                       message_id__in=message_ids)
+                .select_related("ticket").order_by("-created_at").first())
+
+    def by_number(self, number):
+        ticket = Ticket.objects.filter(workspace=self.workspace, number=number).select_related(
+            "contact__company").first()
+        if ticket is not None:
+            ticket.workspace = self.workspace  # known: no join for it
+        return ticket
+
+
+class LookupsReadOnce:
+    """The same lookups for a batch of mails, each kind read with one query for the whole batch
+    inside the batch's transaction. It cannot miss a ticket or one of our messages that a mail of
+    the batch could name: a customer learns a token, a tag or one of our Message-IDs only from mail
+    we sent, so it was committed before the mail was received; tickets the batch itself opens are
+    added as it goes. The tickets are read FOR UPDATE (PostgreSQL; SQLite's IMMEDIATE transaction
+    already holds the write lock), so a representative resolving one meanwhile cannot leave a
+    customer's new message on a ticket the batch still believes open."""
+
+    def __init__(self, workspace, mails):
+        self.workspace = workspace
+        tokens = {token for mail in mails if (token := reply_token_in(workspace, mail.routing_recipients))}
+        message_ids = {message_id for mail in mails for message_id in (*mail.in_reply_to, *mail.references)}
+        numbers = {int(tag.group(1)) for mail in mails if (tag := SUBJECT_TAG.search(mail.subject or ""))}
+        self.ours = {}  # Message-ID → our outbound messages with that id
+        if message_ids:
+            for message in Message.objects.filter(workspace=workspace, direction=Direction.OUTBOUND,
+                                                  message_id__in=message_ids).only(
+                                                      "id", "message_id", "created_at", "ticket_id"):
+                self.ours.setdefault(message.message_id, []).append(message)
+        ticket_ids = {message.ticket_id for messages in self.ours.values() for message in messages}
+        wanted = Q(number__in=numbers) | Q(reply_token__in=tokens) | Q(pk__in=ticket_ids)
+        tickets = list(Ticket.objects.filter(wanted, workspace=workspace).select_related("contact__company")
+                       .select_for_update(of=("self",)).order_by("pk")) if tokens or numbers or ticket_ids else []
+        self.tickets = {}
+        self.numbers, self.tokens = {}, {}
+        for ticket in tickets:
+            self.added(ticket)
+
+    def added(self, ticket):
+        """A ticket the batch opened: later mails of the batch may name it."""
+        ticket.workspace = self.workspace
+        self.tickets[ticket.pk] = ticket
+        self.numbers[ticket.number] = ticket
+        self.tokens[ticket.reply_token] = ticket
+
+    def by_token(self, token):
+        return self.tokens.get(token)
+
+    def newest_of_ours(self, message_ids):
+        found = [message for message_id in set(message_ids) for message in self.ours.get(message_id, ())]
+        if not found:
+            return None
+        newest = max(found, key=lambda message: message.created_at)
+        newest.ticket = self.tickets[newest.ticket_id]
+        return newest
+
+    def by_number(self, number):
+        return self.numbers.get(number)
+
+    def mark(self):
+        return dict(self.tickets), dict(self.numbers), dict(self.tokens)
+
+    def undo(self, mark):
+        """Forget the tickets a rolled-back savepoint opened, and re-read the others: the rolled-back
+        message may have changed one in memory (reopened it, moved its due times)."""
+        self.tickets, self.numbers, self.tokens = (dict(part) for part in mark)
+        for ticket in self.tickets.values():
+            ticket.refresh_from_db()
+
+
+def find_ticket(workspace, mail, sender_contact=None, lookups=None):
+    lookups = lookups or LookupsOneByOne(workspace)
     refused = []
     candidates = []
     token = reply_token_in(workspace, mail.routing_recipients)
     if token:
-        candidates.append((Ticket.objects.filter(workspace=workspace, reply_token=token).first(),
-                           f"reply address token {token}"))
+        candidates.append((lookups.by_token(token), f"reply address token {token}"))
     ids = [*mail.in_reply_to, *reversed(mail.references)]
     if ids:
-        ours = (Message.objects.filter(workspace=workspace, direction=Direction.OUTBOUND, message_id__in=ids)
-                .select_related("ticket").order_by("-created_at").first())
+        ours = lookups.newest_of_ours(ids)
         if ours:
             candidates.append((ours.ticket, f"replies to our message <{ours.message_id}>"))
     tag = SUBJECT_TAG.search(mail.subject or "")
     if tag:
-        tagged = (Ticket.objects.filter(workspace=workspace, number=int(tag.group(1)))
-                  .select_related("contact__company").first())
-        if tagged is not None:
-            tagged.workspace = workspace  # known: no join for it
-        candidates.append((tagged, f"subject tag [#{tag.group(1)}]"))
+        candidates.append((lookups.by_number(int(tag.group(1))), f"subject tag [#{tag.group(1)}]"))
     for ticket, reason in candidates:
         if ticket is None:
             refused.append(f"{reason}: no such ticket")

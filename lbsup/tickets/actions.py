@@ -1,7 +1,6 @@
 """Every write to tickets and messages. Views, API, CLI and jobs call these."""
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from lbsup.audit.actions import record_event
@@ -12,10 +11,15 @@ from .models import AuthorKind, Direction, Message, Status, Ticket
 
 
 def _allocate_ticket_number(workspace):
-    # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite IMMEDIATE),
-    # so concurrent intakes never get the same number.
-    Workspace.objects.filter(pk=workspace.pk).update(next_ticket_number=F("next_ticket_number") + 1)
-    return Workspace.objects.values_list("next_ticket_number", flat=True).get(pk=workspace.pk) - 1
+    # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite IMMEDIATE), so concurrent
+    # intakes never get the same number. One statement with RETURNING (SQLite >= 3.35), not the ORM's
+    # update then read: a new ticket's number was 8 % of the ingest time (bench/README.md, "Ingest").
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(Workspace._meta.db_table)} SET next_ticket_number = next_ticket_number + 1 "
+            f"WHERE id = %s RETURNING next_ticket_number", [workspace.pk])
+        return cursor.fetchone()[0] - 1
 
 
 def _check_same_workspace(workspace, *objects):

@@ -7,8 +7,10 @@ from lbsup.audit.actors import SYSTEM
 from lbsup.audit.models import AuditEvent
 from lbsup.intake.actions import do_ingest, do_ingest_batch
 from lbsup.intake.models import RawMessage
+from lbsup.tickets.actions import do_change_status
 from lbsup.tickets.models import Message, Ticket
 from lbsup.workspaces.actions import do_create_workspace
+from lbsup.workspaces.models import Workspace
 
 from .eml_fixtures import all_fixture_names, load_eml
 
@@ -88,6 +90,50 @@ def test_it_marks_a_failing_message_failed_and_keeps_the_others(personas, monkey
     monkeypatch.undo()
     retried = do_ingest_batch(personas.dental, [mail(2)], channel="eml")
     assert retried[0].raw_message.state == "processed"
+
+
+def fail_storing_attachments_of(monkeypatch, text):
+    """Make the message with this text fail after its ticket was opened or reopened."""
+    import lbsup.intake.actions as actions
+
+    original = actions._store_attachments
+
+    def failing(message, attachments):
+        if message.text == text:
+            raise RuntimeError("disk on fire")
+        return original(message, attachments)
+
+    monkeypatch.setattr(actions, "_store_attachments", failing)
+
+
+def test_it_reopens_a_ticket_for_the_next_message_when_a_rolled_back_one_had_reopened_it(personas, monkeypatch,
+                                                                                       caplog):
+    do_ingest(personas.dental, mail(1), channel="eml")
+    ticket = Message.objects.get(message_id="b1@mailbox.example").ticket
+    do_change_status(personas.alice, ticket, "resolved")
+    fail_storing_attachments_of(monkeypatch, "Hello 2")
+    results = do_ingest_batch(personas.dental, [
+        mail(n, subject=f"Re: [#{ticket.number}] Question 1", from_email="customer1@mailbox.example")
+        for n in (2, 3)], channel="eml")
+    assert [item.raw_message.state for item in results] == ["failed", "processed"]
+    ticket.refresh_from_db()
+    assert ticket.status == "open"
+    assert list(ticket.messages.values_list("text", flat=True).order_by("pk")) == ["Hello 1", "Hello 3"]
+    assert AuditEvent.objects.filter(verb="ticket.reopened_by_customer", target_id=ticket.pk).count() == 1
+    assert "one by one" not in caplog.text
+
+
+def test_it_forgets_a_ticket_that_a_rolled_back_message_had_opened(personas, monkeypatch, caplog):
+    number = Workspace.objects.get(pk=personas.dental.pk).next_ticket_number
+    fail_storing_attachments_of(monkeypatch, "Hello 1")
+    results = do_ingest_batch(personas.dental, [
+        mail(1), mail(2, subject=f"Re: [#{number}] Question 1", from_email="customer1@mailbox.example")],
+        channel="eml")
+    assert [item.raw_message.state for item in results] == ["failed", "processed"]
+    message = Message.objects.get(message_id="b2@mailbox.example")
+    assert message.ticket.number == number  # the rolled-back ticket's number was not used up
+    assert message.thread_reason == f"new ticket (refused: subject tag [#{number}]: no such ticket)"
+    assert "one by one" not in caplog.text  # the batch went on; its fallback did not mend it
 
 
 def test_it_processes_one_by_one_when_the_batch_as_a_whole_fails(personas, monkeypatch):
