@@ -1,6 +1,8 @@
 import threading
 from contextlib import contextmanager
 
+from lbsup.core.rows import insert_rows
+
 from .actors import AUTOMATED_ACTORS, is_person
 from .models import AuditEvent
 
@@ -11,8 +13,9 @@ _local = threading.local()
 def events_in_bulk():
     """Inside, record_event keeps the events in a list (yielded, so a caller that rolls back a
     savepoint can drop what it added) and they are written with one INSERT on leaving without
-    an error, in the caller's transaction: a batch of writes (a batch of mail) costs one round trip
-    for its audit trail instead of one per event. Nested uses share the outermost list."""
+    an error, in the caller's transaction: a batch of writes (a batch of mail) costs one statement
+    for its audit trail instead of one per event. Nested uses share the outermost list. The events'
+    ids are not read back."""
     if getattr(_local, "pending", None) is not None:
         yield _local.pending
         return
@@ -21,7 +24,7 @@ def events_in_bulk():
         yield pending
     finally:
         _local.pending = None
-    AuditEvent.objects.bulk_create(pending)
+    insert_rows(AuditEvent, pending)
 
 
 def record_event(workspace, actor, verb, target=None, **data):

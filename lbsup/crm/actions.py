@@ -1,6 +1,7 @@
 from django.db import IntegrityError, transaction
 
 from lbsup.audit.actions import record_event
+from lbsup.core.rows import insert_row
 
 from .models import Company, Contact, ContactEmail
 
@@ -20,9 +21,9 @@ def do_create_company(actor, workspace, *, name, domain=""):
 def do_create_contact(actor, workspace, *, name="", emails=(), phones=(), company=None):
     if company is not None and company.workspace_id != workspace.id:
         raise ValueError("The company belongs to another workspace")
-    contact = Contact.objects.create(workspace=workspace, name=name, phones=list(phones), company=company)
+    contact = insert_row(Contact(workspace=workspace, name=name, phones=list(phones), company=company))
     for email in emails:
-        ContactEmail.objects.create(workspace=workspace, contact=contact, email=normalize_email(email))
+        insert_row(ContactEmail(workspace=workspace, contact=contact, email=normalize_email(email)))
     record_event(workspace, actor, "contact.created", contact, name=name, emails=[normalize_email(e) for e in emails])
     return contact
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from lbsup.assist.playbook import PRIORITIES, SlaTargets
 from lbsup.audit.actions import record_event
 from lbsup.audit.actors import SYSTEM
+from lbsup.core.rows import update_rows
 from lbsup.playbooks.active import NoActivePlaybook, active_playbook
 from lbsup.tickets.models import Direction, Status, Ticket
 
@@ -157,13 +158,12 @@ def do_recompute_sla_many(changes, *, plan, actor=SYSTEM):
                 setattr(ticket, name, value)
             moved.append((ticket, clock, columns))
     TicketClock.objects.bulk_create(new_clocks)
-    # An UPDATE per row: bulk_update's CASE expressions took 130 ms for 100 rows to build and run.
     now = timezone.now()
     for clock in old_clocks:
-        TicketClock.objects.filter(pk=clock.pk).update(updated_at=now, **{name: getattr(clock, name)
-                                                                          for name in CLOCK_FIELDS})
+        clock.updated_at = now
+    update_rows(TicketClock, old_clocks, ["updated_at", *CLOCK_FIELDS])
+    update_rows(Ticket, [ticket for ticket, _, _ in moved], SLA_COLUMNS)
     for ticket, clock, columns in moved:
-        Ticket.objects.filter(pk=ticket.pk).update(**columns)
         _record_sla_update(ticket, clock, columns, actor=actor, restart=False)
     return tickets
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from lbsup.audit.actions import events_in_bulk, record_event
 from lbsup.audit.actors import SYSTEM, is_person
+from lbsup.core.rows import insert_row, update_rows
 from lbsup.crm.actions import do_create_contact, do_find_or_create_contact, normalize_email
 from lbsup.crm.models import Company, ContactEmail
 from lbsup.tickets.actions import do_add_customer_message, do_create_ticket
@@ -177,6 +178,7 @@ class _Batch:
         self.threads = LookupsReadOnce(workspace, mails)
         self.clocks = ClockBatch()
         self.triage = []
+        self.finished = []  # raw messages whose final state is written once, at the end of the batch
 
     def stored_message(self, dedup_key):
         return self.messages.get(dedup_key)
@@ -193,14 +195,18 @@ class _Batch:
 
     def mark(self):
         return (dict(self.contacts), dict(self.messages), dict(self.clocks.pending), len(self.events),
-                self.threads.mark())
+                self.threads.mark(), len(self.finished))
 
     def undo(self, mark):
         """Forget what a rolled-back savepoint added."""
-        contacts, messages, clocks, events, threads = mark
+        contacts, messages, clocks, events, threads, finished = mark
         self.contacts, self.messages, self.clocks.pending = dict(contacts), dict(messages), dict(clocks)
         del self.events[events:]
         self.threads.undo(threads)
+        del self.finished[finished:]
+
+    def write_final_states(self):
+        update_rows(RawMessage, self.finished, FINISHED_FIELDS)
 
 
 def _process_batch(workspace, raw_messages):
@@ -226,6 +232,7 @@ def _process_batch(workspace, raw_messages):
                     if error:
                         errors[raw_message.pk] = error
                 batch.clocks.flush()
+            batch.write_final_states()
             if batch.triage:
                 _enqueue_triage(batch.triage)
     except Exception:  # noqa: BLE001 - the bytes are committed; each message gets its own try below
@@ -242,7 +249,7 @@ def _process_batch(workspace, raw_messages):
 
 def _process_one(raw_message, mail, batch):
     if isinstance(mail, MailRejected):
-        _finish(raw_message, RawMessage.State.REJECTED, detail=mail.reason)
+        _finish(raw_message, RawMessage.State.REJECTED, detail=mail.reason, batch=batch)
         return ""
     mark = batch.mark()
     try:
@@ -276,7 +283,11 @@ def _enqueue_triage(message_ids):
     transaction.on_commit(enqueue, robust=True)
 
 
-def _finish(raw_message, state, *, detail="", message=None, mail=None):
+FINISHED_FIELDS = ["state", "detail", "message", "attempts", "dedup_key", "subject", "from_email"]
+
+
+def _finish(raw_message, state, *, detail="", message=None, mail=None, batch=None):
+    """batch: leave the write to the batch's write_final_states (one statement for all its messages)."""
     raw_message.state = state
     raw_message.detail = detail[:2000]
     raw_message.message = message
@@ -285,7 +296,10 @@ def _finish(raw_message, state, *, detail="", message=None, mail=None):
         raw_message.dedup_key = mail.dedup_key[:255]
         raw_message.subject = (mail.subject or "")[:300]
         raw_message.from_email = (mail.from_email or "")[:320]
-    raw_message.save(update_fields=["state", "detail", "message", "attempts", "dedup_key", "subject", "from_email"])
+    if batch is not None:
+        batch.finished.append(raw_message)
+    else:
+        raw_message.save(update_fields=FINISHED_FIELDS)
     return raw_message
 
 
@@ -299,13 +313,14 @@ def _store(raw_message, mail, *, accepted_by=None, batch=None, fresh=False):
     else:
         existing = Message.objects.filter(workspace=workspace, dedup_key=dedup_key).first()
     if existing:
-        return _finish(raw_message, RawMessage.State.DUPLICATE, mail=mail, message=existing,
+        return _finish(raw_message, RawMessage.State.DUPLICATE, mail=mail, message=existing, batch=batch,
                        detail=f"same message as ticket #{existing.ticket.number}")
     if mail.auto and accepted_by is None:
         record_event(workspace, SYSTEM, "mail.filtered", raw_message, kind=str(mail.auto), reason=mail.auto_reason)
-        return _finish(raw_message, RawMessage.State.FILTERED, mail=mail, detail=f"{mail.auto}: {mail.auto_reason}")
+        return _finish(raw_message, RawMessage.State.FILTERED, mail=mail, batch=batch,
+                       detail=f"{mail.auto}: {mail.auto_reason}")
     if not mail.from_email:
-        return _finish(raw_message, RawMessage.State.REJECTED, mail=mail, detail="no sender address")
+        return _finish(raw_message, RawMessage.State.REJECTED, mail=mail, batch=batch, detail="no sender address")
 
     if batch is not None and not fresh:
         contact = batch.contact(mail.from_email, mail.from_name)
@@ -338,7 +353,8 @@ def _store(raw_message, mail, *, accepted_by=None, batch=None, fresh=False):
     if accepted_by is not None:
         notes.insert(0, f"accepted by {accepted_by.get_username()} although it looked automatic "
                         f"({mail.auto}: {mail.auto_reason})")
-    _finish(raw_message, RawMessage.State.PROCESSED, mail=mail, message=message, detail="; ".join(notes)[:2000])
+    _finish(raw_message, RawMessage.State.PROCESSED, mail=mail, message=message, batch=batch,
+            detail="; ".join(notes)[:2000])
     if batch is not None:
         return raw_message
     from lbsup.triage.tasks import triage_message_job
@@ -401,7 +417,7 @@ def _store_attachments(message, attachments):
                 notes.append(f"{attachment.filename} not stored: {error}")
             else:
                 attachment.file.name = name
-        attachment.save()
+        insert_row(attachment)
     return notes
 
 

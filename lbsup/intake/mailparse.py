@@ -327,10 +327,13 @@ class _Headers:
             self._raw = [(str(name), _raw_value(value)) for name, value in message.raw_items()]
         except Exception:  # noqa: BLE001
             self._raw = [(str(name), _raw_value(value)) for name, value in getattr(message, "_headers", [])]
-        self.names = {name.lower() for name, _ in self._raw}
+        self._by_name: dict[str, list[str]] = {}
+        for key, value in self._raw:
+            self._by_name.setdefault(key.lower(), []).append(value)
+        self.names = set(self._by_name)
 
     def all_raw(self, name: str) -> list[str]:
-        return [value for key, value in self._raw if key.lower() == name]
+        return self._by_name.get(name, [])
 
     def first_raw(self, name: str) -> str | None:
         values = self.all_raw(name)
@@ -382,24 +385,34 @@ def _decode_words(value: str) -> str:
     return "".join(decoded)
 
 
+_SURROGATE_ESCAPE = re.compile("[\udc80-\udcff]")
+
+
 def _unsurrogate(text: str) -> str:
     """Raw 8-bit header bytes arrive as surrogate escapes; most such mail is UTF-8."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in text):
+    if not _SURROGATE_ESCAPE.search(text):
         return text
     data = text.encode("utf-8", "surrogateescape")
     return _decode_bytes(data, None, problems=None)[0]
 
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_WHITESPACE_RUN = re.compile(r"\s+")
 
 
 def _clean_header(value: str) -> str:
     value = _unsurrogate(value)
     value = _CONTROL_CHARS.sub("", value)
-    return re.sub(r"\s+", " ", value).strip()[:MAX_HEADER_CHARS]
+    return _WHITESPACE_RUN.sub(" ", value).strip()[:MAX_HEADER_CHARS]
 
 
-def _addresses_from_text(value: str) -> list[MailAddress]:
+def _addresses_from_text(value: str) -> tuple[MailAddress, ...]:
+    # The same To/Cc (the support address) and From values recur from message to message, and
+    # getaddresses is the slowest part of reading headers: short values are parsed once.
+    return (_parse_addresses_once if len(value) <= _CACHED_HEADER_CHARS else _parse_addresses)(value)
+
+
+def _parse_addresses(value: str) -> tuple[MailAddress, ...]:
     value = _clean_header(value)
     try:
         pairs = getaddresses([value])
@@ -412,7 +425,10 @@ def _addresses_from_text(value: str) -> list[MailAddress]:
             continue
         local, _, domain = address.rpartition("@")
         found.append(MailAddress(email=f"{local}@{domain}".lower(), name=_clean_header(name).strip('"\' ')))
-    return found
+    return tuple(found)
+
+
+_parse_addresses_once = functools.lru_cache(maxsize=4096)(_parse_addresses)
 
 
 _BRACKETED_ID = re.compile(r"<([^<>\s]+)>")

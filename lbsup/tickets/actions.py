@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from lbsup.audit.actions import record_event
 from lbsup.audit.actors import ASSISTANT, SYSTEM, is_person
+from lbsup.core.rows import insert_row, update_rows
 from lbsup.workspaces.models import Workspace
 
 from .models import AuthorKind, Direction, Message, Status, Ticket
@@ -34,7 +35,7 @@ def do_create_ticket(actor, workspace, *, contact, subject, channel, text, html=
     """Open a ticket from a customer's first message (the returned ticket's `first_message`)."""
     _check_same_workspace(workspace, contact)
     at = at or timezone.now()
-    ticket = Ticket.objects.create(
+    ticket = insert_row(Ticket(
         workspace=workspace,
         number=_allocate_ticket_number(workspace),
         subject=subject[:300],
@@ -43,7 +44,7 @@ def do_create_ticket(actor, workspace, *, contact, subject, channel, text, html=
         created_at=at,
         updated_at=at,
         last_message_at=at,
-    )
+    ))
     record_event(workspace, actor, "ticket.created", ticket, number=ticket.number, channel=channel)
     ticket.first_message = _create_message(
         actor, ticket, direction=Direction.INBOUND, author_kind=AuthorKind.CONTACT, author_contact=contact,
@@ -76,7 +77,7 @@ def _clocks_moved(ticket, at=None, **what):
 def _create_message(actor, ticket, *, direction, author_kind, text, at, author_contact=None, author_user=None,
                     html="", message_id="", in_reply_to="", references="", sent_at=None, quoted_text="",
                     dedup_key="", thread_reason=""):
-    message = Message.objects.create(
+    message = insert_row(Message(
         workspace_id=ticket.workspace_id,
         ticket=ticket,
         direction=direction,
@@ -93,7 +94,7 @@ def _create_message(actor, ticket, *, direction, author_kind, text, at, author_c
         quoted_text=quoted_text,
         dedup_key=dedup_key,
         thread_reason=thread_reason,
-    )
+    ))
     record_event(ticket.workspace, actor, f"message.{direction}", message, ticket=ticket.number)
     return message
 
@@ -260,7 +261,7 @@ def do_deescalate(actor, ticket, *, reason):
 def _update_ticket(ticket, **fields):
     for name, value in fields.items():
         setattr(ticket, name, value)
-    ticket.save(update_fields=list(fields))
+    update_rows(Ticket, [ticket], list(fields))
 
 
 @transaction.atomic
