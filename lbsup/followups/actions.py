@@ -88,6 +88,19 @@ def customer_replied(ticket, at):
     record_event(ticket.workspace, SYSTEM, "followup.answered_by_customer", ticket, at=at.isoformat())
 
 
+def customers_replied(changes):
+    """customer_replied for many tickets, [(ticket, time the customer wrote)]: one query finds
+    the few with a pending follow-up."""
+    changes = list(changes)
+    if not changes:
+        return
+    waiting = set(FollowUp.objects.filter(ticket_id__in=[ticket.pk for ticket, _ in changes],
+                                          state=FollowUp.State.PENDING).values_list("ticket_id", flat=True))
+    for ticket, at in changes:
+        if ticket.pk in waiting:
+            customer_replied(ticket, at)
+
+
 def fire_followup(followup, now):
     """Run a follow-up its worker claimed: the ticket resurfaces; a nudge also gets its draft."""
     ticket = followup.ticket

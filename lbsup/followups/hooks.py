@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from lbsup.tickets.models import Status
 
-from .actions import customer_replied
+from .actions import customer_replied, customers_replied
 from .sla import sla_after_change, sla_after_changes, workspace_plan
 
 _local = threading.local()
@@ -18,11 +18,20 @@ class ClockBatch:
     not waiting) is remembered, and flush() recomputes each such ticket once: within one
     transaction the result is the same as recomputing after every message, because the due
     times then depend only on the rows, not on when the change happened. Anything else
-    (a restart, a pause ending) is recomputed at once, as outside a batch."""
+    (a restart, a pause ending) is recomputed at once, as outside a batch. The tickets a
+    customer wrote on have their pending follow-ups answered at flush() too, found with one query."""
 
     def __init__(self):
         self.pending = {}  # ticket pk → (ticket instance, time of its latest change)
+        self.customer_wrote = {}  # ticket pk → (ticket instance, time of the customer's first message)
         self.plans = {}  # workspace pk → (playbook, calendar)
+
+    def mark(self):
+        return dict(self.pending), dict(self.customer_wrote)
+
+    def undo(self, mark):
+        """Forget the changes of a rolled-back savepoint."""
+        self.pending, self.customer_wrote = (dict(part) for part in mark)
 
     def plan(self, workspace):
         if workspace.pk not in self.plans:
@@ -39,6 +48,8 @@ class ClockBatch:
 
     def flush(self):
         pending, self.pending = self.pending, {}
+        wrote, self.customer_wrote = self.customer_wrote, {}
+        customers_replied(wrote.values())
         by_workspace = {}
         for ticket, at in pending.values():
             by_workspace.setdefault(ticket.workspace_id, []).append((ticket, at))
@@ -55,5 +66,7 @@ def ticket_changed(ticket, *, at=None, restart=False, customer_wrote=False):
         if batch is not None:
             batch.pending.pop(ticket.pk, None)  # the recompute below covers the earlier change too
         sla_after_change(ticket, at=at, restart=restart, plan=batch.plan(ticket.workspace) if batch else None)
-    if customer_wrote:
+    if customer_wrote and batch is not None:
+        batch.customer_wrote.setdefault(ticket.pk, (ticket, at))
+    elif customer_wrote:
         customer_replied(ticket, at)

@@ -15,7 +15,7 @@ from django.db import transaction
 from lbsup.assist.playbook import PRIORITIES, SlaTargets
 from lbsup.audit.actions import record_event
 from lbsup.audit.actors import SYSTEM
-from lbsup.core.rows import update_rows
+from lbsup.core.rows import insert_rows, update_rows
 from lbsup.playbooks.active import NoActivePlaybook, active_playbook
 from lbsup.tickets.models import Direction, Status, Ticket
 
@@ -157,7 +157,7 @@ def do_recompute_sla_many(changes, *, plan, actor=SYSTEM):
             for name, value in columns.items():
                 setattr(ticket, name, value)
             moved.append((ticket, clock, columns))
-    TicketClock.objects.bulk_create(new_clocks)
+    insert_rows(TicketClock, new_clocks)  # their ids are not needed: the ticket finds its clock
     now = timezone.now()
     for clock in old_clocks:
         clock.updated_at = now

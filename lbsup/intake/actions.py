@@ -194,13 +194,14 @@ class _Batch:
         return self.contacts[email]
 
     def mark(self):
-        return (dict(self.contacts), dict(self.messages), dict(self.clocks.pending), len(self.events),
+        return (dict(self.contacts), dict(self.messages), self.clocks.mark(), len(self.events),
                 self.threads.mark(), len(self.finished))
 
     def undo(self, mark):
         """Forget what a rolled-back savepoint added."""
         contacts, messages, clocks, events, threads, finished = mark
-        self.contacts, self.messages, self.clocks.pending = dict(contacts), dict(messages), dict(clocks)
+        self.contacts, self.messages = dict(contacts), dict(messages)
+        self.clocks.undo(clocks)
         del self.events[events:]
         self.threads.undo(threads)
         del self.finished[finished:]

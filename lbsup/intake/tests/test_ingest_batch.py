@@ -1,10 +1,15 @@
 """do_ingest_batch: the path of `lbsup ingest` and the IMAP poll, with the guarantees of do_ingest."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from lbsup.audit.actors import SYSTEM
 from lbsup.audit.models import AuditEvent
+from lbsup.followups.actions import do_snooze
+from lbsup.followups.models import FollowUp
 from lbsup.intake.actions import do_ingest, do_ingest_batch
 from lbsup.intake.models import RawMessage
 from lbsup.tickets.actions import do_change_status
@@ -134,6 +139,24 @@ def test_it_forgets_a_ticket_that_a_rolled_back_message_had_opened(personas, mon
     assert message.ticket.number == number  # the rolled-back ticket's number was not used up
     assert message.thread_reason == f"new ticket (refused: subject tag [#{number}]: no such ticket)"
     assert "one by one" not in caplog.text  # the batch went on; its fallback did not mend it
+
+
+def test_it_ends_a_snooze_when_the_customer_writes_and_not_when_the_message_is_rolled_back(personas, monkeypatch):
+    do_ingest_batch(personas.dental, [mail(1), mail(2)], channel="eml")
+    snoozed, other = (Message.objects.get(message_id=f"b{n}@mailbox.example").ticket for n in (1, 2))
+    for ticket in (snoozed, other):
+        do_snooze(personas.alice, ticket, timezone.now() + timedelta(days=2))
+    fail_storing_attachments_of(monkeypatch, "Hello 4")
+    results = do_ingest_batch(personas.dental, [
+        mail(3, subject=f"Re: [#{snoozed.number}] Question 1", from_email="customer1@mailbox.example"),
+        mail(4, subject=f"Re: [#{other.number}] Question 2", from_email="customer2@mailbox.example")], channel="eml")
+    assert [item.raw_message.state for item in results] == ["processed", "failed"]
+    assert FollowUp.objects.get(ticket=snoozed).state == FollowUp.State.CANCELLED
+    assert FollowUp.objects.get(ticket=snoozed).outcome == "the customer wrote"
+    assert FollowUp.objects.get(ticket=other).state == FollowUp.State.PENDING  # its message was rolled back
+    assert Ticket.objects.get(pk=snoozed.pk).snoozed_until is None
+    assert Ticket.objects.get(pk=other.pk).snoozed_until is not None
+    assert AuditEvent.objects.filter(verb="followup.answered_by_customer", target_id=snoozed.pk).count() == 1
 
 
 def test_it_processes_one_by_one_when_the_batch_as_a_whole_fails(personas, monkeypatch):
