@@ -94,8 +94,7 @@ class LookupsReadOnce:
         wanted = Q(number__in=numbers) | Q(reply_token__in=tokens) | Q(pk__in=ticket_ids)
         tickets = list(Ticket.objects.filter(wanted, workspace=workspace).select_related("contact__company")
                        .select_for_update(of=("self",)).order_by("pk")) if tokens or numbers or ticket_ids else []
-        self.tickets = {}
-        self.numbers, self.tokens = {}, {}
+        self.tickets, self.numbers, self.tokens = {}, {}, {}
         for ticket in tickets:
             self.added(ticket)
 
