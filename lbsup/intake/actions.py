@@ -179,6 +179,7 @@ class _Batch:
         self.clocks = ClockBatch()
         self.triage = []
         self.finished = []  # raw messages whose final state is written once, at the end of the batch
+        self.files = []  # attachment files written, removed again if their rows are rolled back
 
     def stored_message(self, dedup_key):
         return self.messages.get(dedup_key)
@@ -195,24 +196,38 @@ class _Batch:
 
     def mark(self):
         return (dict(self.contacts), dict(self.messages), self.clocks.mark(), len(self.events),
-                self.threads.mark(), len(self.finished))
+                self.threads.mark(), len(self.finished), len(self.files))
 
     def undo(self, mark):
         """Forget what a rolled-back savepoint added."""
-        contacts, messages, clocks, events, threads, finished = mark
+        contacts, messages, clocks, events, threads, finished, files = mark
         self.contacts, self.messages = dict(contacts), dict(messages)
         self.clocks.undo(clocks)
         del self.events[events:]
         self.threads.undo(threads)
         del self.finished[finished:]
+        self.remove_files(files)
+
+    def remove_files(self, start):
+        for storage, name in self.files[start:]:
+            try:
+                storage.delete(name)
+            except OSError:
+                log.warning("could not remove the attachment file %s of a rolled-back message", name)
+        del self.files[start:]
 
     def write_final_states(self):
         update_rows(RawMessage, self.finished, FINISHED_FIELDS)
 
 
 def _process_batch(workspace, raw_messages):
-    """do_process for many raw messages; returns {raw message pk: error} for those that failed."""
-    todo, mails, errors = [], {}, {}
+    """do_process for many raw messages; returns {raw message pk: error} for those that failed.
+
+    First without a savepoint per message (two statements less each, 8 % of a batch's time on
+    PostgreSQL): one failure rolls the whole attempt back, and the batch is processed again with a
+    savepoint per message, where a failing message is marked failed and the others are kept. If
+    even that fails as a whole, the messages are processed one by one."""
+    todo, mails = [], {}
     for raw_message in raw_messages:
         if raw_message.state in FINAL_STATES:
             continue
@@ -222,50 +237,70 @@ def _process_batch(workspace, raw_messages):
         except MailRejected as rejected:
             mails[raw_message.pk] = rejected
     if not todo:
-        return errors
+        return {}
+    for careful in (False, True):
+        try:
+            return _process_batch_once(workspace, todo, mails, careful=careful)
+        except Exception:  # noqa: BLE001 - the bytes are committed; the next way round gets each message
+            if careful:
+                log.exception("Processing a batch of %s messages failed; processing them one by one", len(todo))
+            else:
+                log.info("A batch of %s messages failed in one go; again with a savepoint per message", len(todo))
+            for raw_message in todo:
+                raw_message.refresh_from_db()  # the attempt changed them in memory only
+    errors = {}
+    for raw_message in todo:
+        try:
+            do_process(raw_message)
+        except Exception as error:  # noqa: BLE001 - do_process has marked it failed with the error
+            errors[raw_message.pk] = f"{type(error).__name__}: {error}"
+    return errors
+
+
+def _process_batch_once(workspace, todo, mails, *, careful):
+    errors = {}
+    batch = None
     try:
         with transaction.atomic(), events_in_bulk() as events, endpoints_read_once():
             batch = _Batch(workspace, [mail for mail in mails.values() if not isinstance(mail, MailRejected)],
                            events)
             with batch.clocks.collecting():
                 for raw_message in todo:
-                    error = _process_one(raw_message, mails[raw_message.pk], batch)
+                    error = _process_one(raw_message, mails[raw_message.pk], batch, careful=careful)
                     if error:
                         errors[raw_message.pk] = error
                 batch.clocks.flush()
             batch.write_final_states()
             if batch.triage:
                 _enqueue_triage(batch.triage)
-    except Exception:  # noqa: BLE001 - the bytes are committed; each message gets its own try below
-        log.exception("Processing a batch of %s messages failed; processing them one by one", len(todo))
-        errors = {}
-        for raw_message in todo:
-            raw_message.refresh_from_db()
-            try:
-                do_process(raw_message)
-            except Exception as error:  # noqa: BLE001 - do_process has marked it failed with the error
-                errors[raw_message.pk] = f"{type(error).__name__}: {error}"
+    except BaseException:
+        if batch is not None:
+            batch.remove_files(0)
+        raise
     return errors
 
 
-def _process_one(raw_message, mail, batch):
+def _process_one(raw_message, mail, batch, *, careful):
     if isinstance(mail, MailRejected):
         _finish(raw_message, RawMessage.State.REJECTED, detail=mail.reason, batch=batch)
         return ""
-    mark = batch.mark()
-    try:
+    if not careful:
+        _store(raw_message, mail, batch=batch)
+    else:
+        mark = batch.mark()
         try:
-            with transaction.atomic():
-                _store(raw_message, mail, batch=batch)
-        except IntegrityError:
-            # Another worker stored the same Message-ID (or contact) meanwhile: look everything up afresh.
+            try:
+                with transaction.atomic():
+                    _store(raw_message, mail, batch=batch)
+            except IntegrityError:
+                # Another worker stored the same Message-ID (or contact) meanwhile: look everything up afresh.
+                batch.undo(mark)
+                with transaction.atomic():
+                    _store(raw_message, mail, batch=batch, fresh=True)
+        except Exception as error:  # noqa: BLE001 - marked failed with its error; the others go on
             batch.undo(mark)
-            with transaction.atomic():
-                _store(raw_message, mail, batch=batch, fresh=True)
-    except Exception as error:  # noqa: BLE001 - marked failed with its error; the others go on
-        batch.undo(mark)
-        _mark_failed(raw_message, mail, error)
-        return f"{type(error).__name__}: {error}"
+            _mark_failed(raw_message, mail, error)
+            return f"{type(error).__name__}: {error}"
     if raw_message.state == RawMessage.State.PROCESSED:
         batch.messages[raw_message.dedup_key] = raw_message.message
         batch.triage.append(raw_message.message.pk)
@@ -350,7 +385,8 @@ def _store(raw_message, mail, *, accepted_by=None, batch=None, fresh=False):
         message = ticket.first_message
         if batch is not None:
             batch.threads.added(ticket)
-    notes = list(mail.problems) + _store_attachments(message, mail.attachments)
+    notes = list(mail.problems) + _store_attachments(message, mail.attachments,
+                                                     written=batch.files if batch is not None else None)
     if accepted_by is not None:
         notes.insert(0, f"accepted by {accepted_by.get_username()} although it looked automatic "
                         f"({mail.auto}: {mail.auto_reason})")
@@ -400,10 +436,11 @@ def do_accept_filtered(actor, raw_message):
         return _store(raw_message, mail, accepted_by=actor)
 
 
-def _store_attachments(message, attachments):
+def _store_attachments(message, attachments, written=None):
     """One row per attachment. A file that cannot be written (disk full, unwritable) does not
     stop the message: the row says why, and do_store_missing_attachments writes it later from
-    the raw bytes. Returns a note per missing file for the raw message's detail."""
+    the raw bytes. Returns a note per missing file for the raw message's detail. written: a list
+    that gets (storage, name) of each file written."""
     notes = []
     for item in attachments:
         attachment = Attachment(
@@ -418,6 +455,8 @@ def _store_attachments(message, attachments):
                 notes.append(f"{attachment.filename} not stored: {error}")
             else:
                 attachment.file.name = name
+                if written is not None:
+                    written.append((attachment.file.storage, name))
         insert_row(attachment)
     return notes
 

@@ -13,7 +13,7 @@ from lbsup.followups.models import FollowUp
 from lbsup.intake.actions import do_ingest, do_ingest_batch
 from lbsup.intake.models import RawMessage
 from lbsup.tickets.actions import do_change_status
-from lbsup.tickets.models import Message, Ticket
+from lbsup.tickets.models import Attachment, Message, Ticket
 from lbsup.workspaces.actions import do_create_workspace
 from lbsup.workspaces.models import Workspace
 
@@ -103,10 +103,10 @@ def fail_storing_attachments_of(monkeypatch, text):
 
     original = actions._store_attachments
 
-    def failing(message, attachments):
+    def failing(message, attachments, **kwargs):
         if message.text == text:
             raise RuntimeError("disk on fire")
-        return original(message, attachments)
+        return original(message, attachments, **kwargs)
 
     monkeypatch.setattr(actions, "_store_attachments", failing)
 
@@ -159,6 +159,18 @@ def test_it_ends_a_snooze_when_the_customer_writes_and_not_when_the_message_is_r
     assert AuditEvent.objects.filter(verb="followup.answered_by_customer", target_id=snoozed.pk).count() == 1
 
 
+def test_it_leaves_no_attachment_file_of_a_rolled_back_attempt_behind(personas, monkeypatch, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    fail_storing_attachments_of(monkeypatch, "Hello 2")
+    results = do_ingest_batch(personas.dental, [load_eml("pdf_attachment.eml"), mail(2), load_eml("inline_image.eml")],
+                              channel="eml")
+    assert [item.raw_message.state for item in results] == ["processed", "failed", "processed"]
+    on_disk = {str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*") if path.is_file()}
+    stored = set(Attachment.objects.filter(workspace=personas.dental).exclude(file="").values_list("file", flat=True))
+    assert len(stored) >= 2
+    assert on_disk == stored  # the first attempt, rolled back, wrote them too
+
+
 def test_it_processes_one_by_one_when_the_batch_as_a_whole_fails(personas, monkeypatch):
     calls = []
 
@@ -168,7 +180,7 @@ def test_it_processes_one_by_one_when_the_batch_as_a_whole_fails(personas, monke
 
     monkeypatch.setattr("lbsup.followups.hooks.ClockBatch.flush", broken_flush)
     results = do_ingest_batch(personas.dental, [mail(1), mail(2)], channel="eml")
-    assert calls == [1]
+    assert calls == [1, 1]  # in one go, then with a savepoint per message, then one by one
     assert [item.raw_message.state for item in results] == ["processed", "processed"]
     assert Ticket.objects.get(workspace=personas.dental, subject="Question 1").due_at is not None
 
