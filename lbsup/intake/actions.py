@@ -223,10 +223,10 @@ class _Batch:
 def _process_batch(workspace, raw_messages):
     """do_process for many raw messages; returns {raw message pk: error} for those that failed.
 
-    First without a savepoint per message (two statements less each, 8 % of a batch's time on
-    PostgreSQL): one failure rolls the whole attempt back, and the batch is processed again with a
-    savepoint per message, where a failing message is marked failed and the others are kept. If
-    even that fails as a whole, the messages are processed one by one."""
+    First without a savepoint per message (two statements less each: 309-333 -> 401-410 messages/s
+    on PostgreSQL in bench/ingest.py): one failure rolls the whole attempt back, and the batch is
+    processed again with a savepoint per message, where a failing message is marked failed and the
+    others are kept. If even that fails as a whole, the messages are processed one by one."""
     todo, mails = [], {}
     for raw_message in raw_messages:
         if raw_message.state in FINAL_STATES:
