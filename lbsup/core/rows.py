@@ -20,18 +20,21 @@ def _insert_sql(model, alias):
     fields = [field for field in meta.concrete_fields if field is not meta.auto_field and not field.generated]
     quote = connections[alias].ops.quote_name
     sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(meta.auto_field.column)}")
-    return fields, sql
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    return fields, sql, f"{sql} RETURNING {quote(meta.auto_field.column)}"
+
+
+def _insert_values(obj, fields, connection):
+    return [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
 
 
 def insert_row(obj):
     """obj.save() for a new row: INSERT … RETURNING its id (SQLite ≥ 3.35, PostgreSQL)."""
     model = type(obj)
     connection = _connection(model)
-    fields, sql = _insert_sql(model, connection.alias)
-    values = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    fields, _, returning_id = _insert_sql(model, connection.alias)
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        cursor.execute(returning_id, _insert_values(obj, fields, connection))
         obj.pk = cursor.fetchone()[0]
     obj._state.adding, obj._state.db = False, connection.alias
     return obj
@@ -42,11 +45,9 @@ def insert_rows(model, objects):
     if not objects:
         return
     connection = _connection(model)
-    fields, sql = _insert_sql(model, connection.alias)
-    sql = sql.rpartition(" RETURNING ")[0]
-    rows = [[field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields] for obj in objects]
+    fields, sql, _ = _insert_sql(model, connection.alias)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        cursor.executemany(sql, [_insert_values(obj, fields, connection) for obj in objects])
 
 
 def update_rows(model, objects, fields):
