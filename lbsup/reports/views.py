@@ -1,6 +1,7 @@
 import csv
 import datetime
 
+from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -8,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from lbsup.core.spreadsheet import safe_cell
 from lbsup.tickets.models import Ticket
 from lbsup.workspaces.access import membership_or_404
 from lbsup.workspaces.models import DESK_ROLES, Role
@@ -87,12 +89,6 @@ def figure_tickets(request, slug, date):
     })
 
 
-def _cell(value):
-    # A spreadsheet runs a cell that starts with these as a formula.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @login_required
 def summary_csv(request, slug, date):
     membership = membership_or_404(request.user, slug, roles=REPORT_ROLES)
@@ -107,9 +103,9 @@ def summary_csv(request, slug, date):
     writer.writerow(["date", "section", "figure", "label", "value", "unit", "tickets", "link"])
     for section in data.sections:
         if not section.available:
-            writer.writerow([day.isoformat(), section.title, "", section.note, "", "", "", ""])
+            writer.writerow([safe_cell(v) for v in (day.isoformat(), section.title, "", section.note, "", "", "", "")])
         for figure in section.figures:
-            writer.writerow([_cell(v) for v in (
+            writer.writerow([safe_cell(v) for v in (
                 day.isoformat(), section.title, figure.key, figure.label, figure.value, figure.unit,
                 " ".join(f"#{numbers[pk]}" for pk in figure.ticket_ids if pk in numbers),
                 request.build_absolute_uri(figure_url(slug, day, figure.key)),
@@ -117,7 +113,10 @@ def summary_csv(request, slug, date):
     return response
 
 
+# The digest's HTML carries inline styles because mail clients ignore stylesheets; this page shows
+# exactly that HTML, so it alone may use inline styles (still no script).
 @login_required
+@csp_update({"style-src": ["'unsafe-inline'"]})
 def email_preview(request, slug, date):
     membership = membership_or_404(request.user, slug, roles=REPORT_ROLES)
     workspace = membership.workspace

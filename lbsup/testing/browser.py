@@ -56,8 +56,14 @@ def page(browser, live_server):
     context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # Every browser test is also a check of the Content-Security-Policy: chromium reports each
+    # refused script, style or connection on the console, and one is a page that broke.
+    refused = []
+    page.on("console", lambda message: refused.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text else None)
     yield page
     context.close()
+    assert not refused, "the page broke the Content-Security-Policy:\n" + "\n".join(refused)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from lbsup.audit.actors import ASSISTANT, SYSTEM
 from lbsup.crm.actions import do_approve_crm_note, do_create_contact, do_draft_crm_note
-from lbsup.crm.export import safe_cell
+from lbsup.core.spreadsheet import safe_cell
 from lbsup.crm.models import Contact, CrmNote
 from lbsup.testing.personas import PASSWORD
 
@@ -93,5 +93,5 @@ def test_it_exports_contacts_and_approved_notes_safe_against_formulas(personas):
 
 
 def test_it_prefixes_every_formula_start():
-    assert [safe_cell(v) for v in ("=1+1", "+1", "-1", "@SUM(A1)", "plain", None, 5)] == [
-        "'=1+1", "'+1", "'-1", "'@SUM(A1)", "plain", "", "5"]
+    assert [safe_cell(v) for v in ("=1+1", "+1", "-1", "@SUM(A1)", "plain", None, 5, -3, 2.5)] == [
+        "'=1+1", "'+1", "'-1", "'@SUM(A1)", "plain", "", "5", "-3", "2.5"]
