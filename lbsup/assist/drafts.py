@@ -149,6 +149,7 @@ def draft_reply(message: MessageInput, triage: TriageResult, playbook: Playbook,
     checks = check_draft(
         text, playbook=playbook, category=category.slug, reply_template=reply.template,
         message_text=message_text, contact=_contact_values(contact), extra_facts=filler.trusted_values(),
+        quoted_text=message.quoted, attachments=message.attachments,
     )
     return Draft(
         reply_id=reply.id, category=category.slug, text=text, missing=tuple(dict.fromkeys(filler.missing)),

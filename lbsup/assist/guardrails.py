@@ -3,13 +3,20 @@
 Kinds of finding:
 
 * ``tone``: greeting, sign-off, phrases to avoid, length, shouting.  Advice, never blocking.
-* ``policy``: every amount, percentage, date, phone number, URL, e-mail address and
-  commitment word (refund, free, discount, guarantee…) in the draft must come from a source
-  the business stands behind.  Anything else blocks until a person edits it or overrides it
-  with a reason (the override itself is recorded by the Django side).
-* ``injection``: the customer's message addresses an AI (reported, not blocking: nothing in it
-  was followed), or the draft itself carries such text (blocking).
+* ``policy``: every amount, percentage, date, phone number, URL, e-mail address,
+  commitment (refund, free, discount, guarantee…) and admission of fault or liability in the
+  draft must come from a source the business stands behind.  Anything else blocks until a
+  person edits it or overrides it with a reason (the override itself is recorded by the Django side).
+  Commitments and admissions are read with the phrase tables (``guardrail_phrases.yaml``) of
+  English, of every language the playbook declares and of every language the draft's clauses
+  are written in, so a German promise in an English workspace's draft is caught too.
+* ``injection``: the customer's message (its own text, the quoted thread, attachment text)
+  addresses an AI (reported, not blocking: nothing in it was followed), or the draft itself
+  carries such text (blocking).
 * ``gap``: an unfilled ``[[confirm: …]]`` slot; blocking.
+
+``compare_rewrite`` is the stricter check for a machine rewrite of a template draft (the LLM
+polish): it must keep exactly the template draft's gaps and facts.
 
 Allowed sources for a policy item, and why:
 
@@ -25,25 +32,41 @@ Allowed sources for a policy item, and why:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Iterable
+from datetime import datetime
+from typing import Any, Iterable, Sequence
 from urllib.parse import urlsplit
 
 import phonenumbers
 
-from lbsup.assist.details import DATE, MONEY, MONEY_SYMBOL, MONEY_WORD
+from lbsup.assist.details import (
+    DATE,
+    MONEY,
+    MONEY_SYMBOL,
+    MONEY_WORD,
+    extract_dates,
+    extract_emails,
+    extract_identifiers,
+    extract_money,
+    extract_phones,
+)
 from lbsup.assist.injection import detect_injection
+from lbsup.assist.phrases import LANGUAGES as PHRASE_LANGUAGES
+from lbsup.assist.phrases import PhraseMatch, find_phrases, fold
 from lbsup.assist.playbook import Playbook
+from lbsup.assist.signals import _language_identifier
 
 GAP_PATTERN = re.compile(r"\[\[confirm: ([^\]\n]{1,80})\]\]")
 PERCENT = re.compile(r"\b\d{1,3}(?:[.,]\d{1,2})?\s?(?:%|percent\b|per cent\b)", re.IGNORECASE)
 URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"')\]]+", re.IGNORECASE)
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}")
-COMMITMENT = re.compile(
-    r"\b(?:refund(?:s|ed|ing)?|free(?: of charge)?|discount(?:s|ed)?|guarantee(?:s|d)?|credit(?:s|ed)?|"
-    r"compensat(?:e|ion|ed)|waive(?:s|d)?|reimburs(?:e|ed|ement)|voucher|coupon|promo(?:tion)? code|"
-    r"complimentary|on the house|no charge|at no cost|money back|write[- ]?off|replacement|"
-    r"(?:we|i) promise|price match)\b", re.IGNORECASE)
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+CLAUSE = re.compile(r"[^.!?\n,;:()]+")
+# More clauses than this (a pasted document, hostile input): read them with every phrase table.
+MAX_CLAUSES_TO_IDENTIFY = 80
+# Relative dates ("tomorrow") in two texts compare equal when both resolve against the same moment.
+FACT_REFERENCE = datetime(2000, 1, 3, 12)
 QUOTED = re.compile(r"\"([^\"\n]{1,500})\"|“([^”\n]{1,500})”|^>\s?(.*)$", re.MULTILINE)
 SHOUT_OK = frozenset({"USA", "FAQ", "PDF", "CEO", "UPS", "DHL", "PPO", "HMO", "HSA", "FSA", "OHP", "USD", "EUR",
                       "GBP", "CAD", "ASAP", "SMS", "URL", "ID", "PIN", "FAQ", "SKU", "ETA", "AM", "PM"})
@@ -63,19 +86,42 @@ class Finding:
 
 
 def check_draft(text: str, *, playbook: Playbook, category: str = "", reply_template: str = "",
-                message_text: str = "", contact: Iterable[str] = (), extra_facts: Iterable[str] = ()) -> tuple[Finding, ...]:
-    """All findings for a draft (or an edited text) in a stable order: gaps, policy, injection, tone."""
+                message_text: str = "", contact: Iterable[str] = (), extra_facts: Iterable[str] = (),
+                quoted_text: str = "", attachments: Sequence[tuple[str, str]] = (),
+                languages: Iterable[str] | None = None) -> tuple[Finding, ...]:
+    """All findings for a draft (or an edited text) in a stable order: gaps, policy, injection, tone.
+
+    ``languages`` are the workspace's declared languages (default: the playbook's);
+    ``quoted_text`` and ``attachments`` ((name, text) pairs) are the rest of the customer's mail.
+    """
     text = text or ""
     findings: list[Finding] = []
     gaps = [m.group(1) for m in GAP_PATTERN.finditer(text)]
     if gaps:
         findings.append(Finding("gap", "unfilled_slot", tuple(dict.fromkeys(gaps)),
                                 f"Fill in before sending: {', '.join(dict.fromkeys(gaps))}.", True))
+    declared = playbook.business.languages if languages is None else tuple(languages)
     sources = _Sources(playbook, reply_template, message_text, contact, extra_facts, text)
-    findings.extend(_policy(text, sources, playbook.business.region))
-    findings.extend(_injection(text, message_text))
+    languages = draft_languages(text, declared, known=sources.knows)
+    findings.extend(_policy(text, sources, playbook.business.region, languages))
+    findings.extend(_injection(text, message_text, quoted_text, attachments))
     findings.extend(_tone(text, playbook, sources))
     return tuple(findings)
+
+
+def draft_languages(text: str, declared: Iterable[str] = (), known=lambda clause: False) -> tuple[str, ...]:
+    """The phrase tables to read `text` with: English, the declared languages, each clause's language.
+
+    Clauses that `known` says are the business's own words (copied from the template or its
+    facts) need no identifying: whatever they promise, the business approved.
+    """
+    clauses = [c for c in CLAUSE.findall(text) if len(c.split()) >= 2 and not known(c)]
+    if len(clauses) > MAX_CLAUSES_TO_IDENTIFY:
+        return PHRASE_LANGUAGES
+    # Each clause on its own: "…is on its way, wir erstatten Ihnen alles" must still get the German table.
+    # No probability threshold: reading with one table too many costs nothing but a closer look.
+    found = {"en", *declared, *(_language_identifier().classify(c)[0] for c in clauses)}
+    return tuple(language for language in PHRASE_LANGUAGES if language in found)
 
 
 def blocking(findings: Iterable[Finding]) -> tuple[Finding, ...]:
@@ -90,7 +136,7 @@ def _literal(template: str) -> str:
 
 
 def _norm(text: str) -> str:
-    return " ".join(text.lower().replace("–", "-").replace("—", "-").split())
+    return fold(text)
 
 
 class _Sources:
@@ -144,11 +190,12 @@ def _phones(text: str, region: str) -> set[str]:
 
 # --- policy ---------------------------------------------------------------------------------
 
-def _policy(text: str, sources: _Sources, region: str) -> list[Finding]:
+def _policy(text: str, sources: _Sources, region: str, languages: tuple[str, ...]) -> list[Finding]:
     unsupported: dict[str, list[str]] = {}
 
-    def outside_quotes(match: re.Match) -> bool:
-        return not any(s <= match.start() and match.end() <= e for s, e in sources.quoted_spans)
+    def outside_quotes(match: re.Match | PhraseMatch) -> bool:
+        start, end = (match.start, match.end) if isinstance(match, PhraseMatch) else match.span()
+        return not any(s <= start and end <= e for s, e in sources.quoted_spans)
 
     for match in MONEY.finditer(text):
         if outside_quotes(match) and not (_amounts(match.group(0)) <= sources.amounts):
@@ -173,13 +220,15 @@ def _policy(text: str, sources: _Sources, region: str) -> list[Finding]:
     for match in DATE.finditer(text):
         if outside_quotes(match) and not _inside_url_or_gap(text, match) and not sources.knows(match.group(0)):
             unsupported.setdefault("date", []).append(match.group(0))
-    for match in COMMITMENT.finditer(text):
-        if outside_quotes(match) and not _commitment_supported(text, match, sources):
-            unsupported.setdefault("commitment", []).append(match.group(0))
+    for kind in ("commitment", "admission"):
+        for phrase in find_phrases(text, kind, languages):
+            if outside_quotes(phrase) and not _commitment_supported(text, phrase, sources):
+                unsupported.setdefault(kind, []).append(phrase.text)
 
     findings = []
     labels = {"amount": "amounts", "percentage": "percentages", "url": "links", "email": "e-mail addresses",
-              "phone": "phone numbers", "date": "dates", "commitment": "commitments"}
+              "phone": "phone numbers", "date": "dates", "commitment": "commitments",
+              "admission": "admissions of fault or liability"}
     for rule, items in unsupported.items():
         words = tuple(dict.fromkeys(items))
         findings.append(Finding(
@@ -204,14 +253,13 @@ def _inside_url_or_gap(text: str, match: re.Match) -> bool:
     return False
 
 
-def _commitment_supported(text: str, match: re.Match, sources: _Sources) -> bool:
+def _commitment_supported(text: str, match: PhraseMatch, sources: _Sources) -> bool:
     """A commitment word is fine when the approved reply uses it, or its sentence restates a policy."""
-    word = match.group(0).lower()
-    stem = word[:6]
+    stem = fold(match.text)[:6]
     if stem in sources.template:
         return True
-    sentence = _sentence_at(text, match.start())
-    sentence_words = set(re.findall(r"\w+", sentence.lower()))
+    sentence = _sentence_at(text, match.start)
+    sentence_words = set(re.findall(r"\w+", fold(sentence)))
     for policy in sources.policies:
         if stem not in policy:
             continue
@@ -230,14 +278,15 @@ def _sentence_at(text: str, index: int) -> str:
 
 # --- injection ------------------------------------------------------------------------------
 
-def _injection(text: str, message_text: str) -> list[Finding]:
+def _injection(text: str, message_text: str, quoted_text: str,
+               attachments: Sequence[tuple[str, str]]) -> list[Finding]:
     findings = []
-    in_message = detect_injection(message_text)
+    in_message = detect_injection(message_text, quoted=quoted_text, attachments=attachments)
     if in_message:
         findings.append(Finding("injection", "customer_text_addresses_ai", in_message,
                                 "The customer's message contains instructions aimed at an AI. They were not "
                                 "followed; read the message yourself.", False))
-    in_draft = detect_injection(text)
+    in_draft = detect_injection(text, where="draft")
     if in_draft:
         findings.append(Finding("injection", "draft_carries_instructions", in_draft,
                                 "The draft contains text addressed to an AI; remove it.", True))
@@ -288,3 +337,49 @@ def _shouting(text: str, sources: _Sources) -> tuple[str, ...]:
     if bangs:
         evidence.append(bangs[0])
     return tuple(evidence)
+
+
+# --- machine rewrites -----------------------------------------------------------------------
+
+def compare_rewrite(original: str, rewrite: str, *, playbook: Playbook) -> tuple[Finding, ...]:
+    """What a rewrite of `original` changed that it must keep: its ``[[confirm: …]]`` gaps and its facts.
+
+    Facts are amounts, dates, times, order and other identifiers, e-mail addresses, phone
+    numbers, links and any other number, compared by meaning ("$1,500" = "USD 1500").
+    """
+    findings = []
+    gaps_before, gaps_after = Counter(GAP_PATTERN.findall(original)), Counter(GAP_PATTERN.findall(rewrite))
+    if gaps_before != gaps_after:
+        evidence = ([f"dropped [[confirm: {g}]]" for g in (gaps_before - gaps_after)]
+                    + [f"added [[confirm: {g}]]" for g in (gaps_after - gaps_before)])
+        findings.append(Finding("rewrite", "gaps_changed", tuple(evidence),
+                                "The rewrite must keep every [[confirm: …]] gap as it is.", True))
+    facts_before, facts_after = _facts(original, playbook), _facts(rewrite, playbook)
+    changed = ([f"added {facts_after[key]}" for key in facts_after if key not in facts_before]
+               + [f"dropped {facts_before[key]}" for key in facts_before if key not in facts_after])
+    if changed:
+        findings.append(Finding("rewrite", "facts_changed", tuple(changed),
+                                "The rewrite must keep exactly the facts of the draft it rephrases.", True))
+    return tuple(findings)
+
+
+def _facts(text: str, playbook: Playbook) -> dict[tuple[str, str], str]:
+    """Each fact of `text` by (kind, normalized value), with the words it was first written as."""
+    text = GAP_PATTERN.sub(" ", text)  # gaps are compared on their own
+    business = playbook.business
+    details = [*extract_emails(text, "draft"), *extract_phones(text, "draft", business.region),
+               *extract_identifiers(text, "draft", playbook), *extract_money(text, "draft"),
+               *extract_dates(text, "draft", FACT_REFERENCE.replace(tzinfo=business.tz), business.tz)]
+    facts: dict[tuple[str, str], str] = {}
+    covered = []
+    for detail in details:
+        facts.setdefault((detail.kind, detail.normalized), detail.value)
+        covered.append(detail.span)
+    for match in URL.finditer(text):
+        url = match.group(0).rstrip(".,;:!?")
+        facts.setdefault(("url", url.lower()), url)
+        covered.append(match.span())
+    for match in NUMBER.finditer(text):
+        if not any(start <= match.start() and match.end() <= end for start, end in covered):
+            facts.setdefault(("number", match.group(0)), match.group(0))
+    return facts

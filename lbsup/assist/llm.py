@@ -3,9 +3,10 @@
 One interface: an OpenAI-compatible ``/chat/completions`` endpoint, called with the
 standard library.  The model may only rephrase the approved draft in the business's tone.
 The customer's message goes in a delimited data block of the user turn, never in the system
-prompt.  Its output passes the same guardrails as the template draft; on any violation,
-dropped ``[[confirm: …]]`` gap, timeout, HTTP error or unreadable answer the template draft
-is returned unchanged with ``fallback_reason`` saying why.
+prompt.  Its output passes the same guardrails as the template draft (in every language they
+read) and must keep the draft's ``[[confirm: …]]`` gaps and facts exactly (``compare_rewrite``);
+on any violation, timeout, HTTP error or unreadable answer the template draft is returned
+unchanged with ``fallback_reason`` saying why and a ``rewrite`` finding with the evidence.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ import json
 import socket
 import urllib.error
 import urllib.request
-from collections import Counter
 from dataclasses import dataclass, replace
 
-from lbsup.assist.drafts import GAP_PATTERN, ContactFacts, Draft
-from lbsup.assist.guardrails import check_draft
+from lbsup.assist.drafts import ContactFacts, Draft
+from lbsup.assist.guardrails import Finding, check_draft, compare_rewrite
 from lbsup.assist.playbook import Playbook
 
 MAX_RESPONSE_BYTES = 256 * 1024
 MAX_MESSAGE_CHARS = 4_000
+MAX_REASON_ITEMS = 5
 
 
 @dataclass(frozen=True)
@@ -59,15 +60,19 @@ def polish_draft(draft: Draft, *, config: LlmConfig | None, playbook: Playbook, 
         return _fallback(draft, f"the LLM endpoint is unreachable ({getattr(error, 'reason', error)})")
     except ValueError as error:
         return _fallback(draft, f"the LLM answer is unreadable ({error})")
-    problem = _problem(draft, answer, playbook, message_text, contact)
+    problem, evidence = _problem(draft, answer, playbook, message_text, contact)
     if problem:
-        return _fallback(draft, problem)
+        return _fallback(draft, problem, evidence)
     checks = _checks(answer, draft, playbook, message_text, contact)
     return replace(draft, text=answer, source="llm", checks=checks, fallback_reason="")
 
 
-def _fallback(draft: Draft, reason: str) -> Draft:
-    return replace(draft, source="template", fallback_reason=reason)
+def _fallback(draft: Draft, reason: str, evidence: tuple[str, ...] = ()) -> Draft:
+    if evidence:
+        reason = f"{reason} ({', '.join(evidence[:MAX_REASON_ITEMS])})"
+    refused = Finding("rewrite", "llm_rewrite_refused", evidence or (reason,),
+                      f"The LLM's rewrite was not used: {reason}. This is the approved template draft.", False)
+    return replace(draft, source="template", fallback_reason=reason, checks=draft.checks + (refused,))
 
 
 def _messages(draft: Draft, playbook: Playbook, message_text: str) -> list[dict[str, str]]:
@@ -121,15 +126,19 @@ def _checks(text: str, draft: Draft, playbook: Playbook, message_text: str, cont
                        extra_facts=tuple(v.value for v in draft.filled.values()))
 
 
-def _problem(draft: Draft, text: str, playbook: Playbook, message_text: str, contact: ContactFacts | None) -> str:
+def _problem(draft: Draft, text: str, playbook: Playbook, message_text: str,
+             contact: ContactFacts | None) -> tuple[str, tuple[str, ...]]:
+    """Why the rewrite must not be used, with the evidence; ("", ()) when it may."""
     if len(text) > 2 * max(playbook.tone.max_length, len(draft.text)):
-        return "the LLM answer is far longer than the draft"
-    if Counter(GAP_PATTERN.findall(text)) != Counter(GAP_PATTERN.findall(draft.text)):
-        return "the LLM answer dropped or changed a [[confirm: …]] gap"
+        return "the LLM answer is far longer than the draft", ()
+    changes = {f.rule: f for f in compare_rewrite(draft.text, text, playbook=playbook)}
+    if "gaps_changed" in changes:
+        return "the LLM answer dropped or changed a [[confirm: …]] gap", changes["gaps_changed"].evidence
     before = {(f.rule, w) for f in draft.checks if f.blocking for w in f.evidence}
     new = [(f.rule, w) for f in _checks(text, draft, playbook, message_text, contact) if f.blocking
            for w in f.evidence if (f.rule, w) not in before]
     if new:
-        listing = ", ".join(f"{rule}: {word}" for rule, word in new[:5])
-        return f"the LLM answer failed the guardrails ({listing})"
-    return ""
+        return "the LLM answer failed the guardrails", tuple(f"{rule}: {word}" for rule, word in new)
+    if "facts_changed" in changes:
+        return "the LLM answer changed the facts of the draft", changes["facts_changed"].evidence
+    return "", ()

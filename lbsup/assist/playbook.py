@@ -12,6 +12,8 @@ Schema (every key below is known; any other key is an error). See
       hours: "Mon–Fri 8:00–17:00"           # free text, or a mapping day -> text
       address / phone / website: text
       policies: {key: text}                 # facts replies may quote ({policy.key} is not a slot)
+      languages: [en, es]                   # optional (default [en]): languages replies may be written in;
+                                            # the guardrails check drafts with each one's phrase table
     teams: [{slug, name, lead}]
     escalation_owner: manager               # team that receives every escalation
     triage_team: front-desk                 # optional: team for `unsure` messages (default: escalation_owner)
@@ -54,6 +56,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 import re2
 import yaml
+
+from lbsup.assist.phrases import LANGUAGES as GUARDRAIL_LANGUAGES
 
 MAX_PLAYBOOK_BYTES = 512 * 1024
 MAX_YAML_NODES = 50_000
@@ -121,6 +125,7 @@ class Business:
     phone: str
     website: str
     policies: dict[str, str]
+    languages: tuple[str, ...] = ("en",)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -589,7 +594,7 @@ class _Checker:
 
     def business(self, data: Any, path: Path) -> Business:
         data = self.mapping(data, path, ("name", "timezone", "region", "hours", "address", "phone", "website",
-                                         "policies"), required=("name", "timezone", "region"))
+                                         "policies", "languages"), required=("name", "timezone", "region"))
         timezone = self.text(data, "timezone", path)
         if timezone:
             try:
@@ -611,11 +616,18 @@ class _Checker:
         else:
             for key in policies_value:
                 policies[key] = self.text(policies_value, key, path + ("policies",))
+        languages = tuple(dict.fromkeys(code.lower() for code in self.texts(data, "languages", path, max_items=20)))
+        for i, code in enumerate(languages):
+            if code not in GUARDRAIL_LANGUAGES:
+                # A language the guardrails have no phrases for would let its promises through unchecked.
+                self.error(path + ("languages", i), f"no guardrail phrases for language '{code}' "
+                           f"(supported: {', '.join(GUARDRAIL_LANGUAGES)})")
         return Business(
             name=self.text(data, "name", path, max_length=200), timezone=timezone, region=region, hours=hours,
             address=self.text(data, "address", path, required=False),
             phone=self.text(data, "phone", path, required=False),
             website=self.text(data, "website", path, required=False), policies=policies,
+            languages=languages or ("en",),
         )
 
     def teams(self, root: dict) -> tuple[Team, ...]:

@@ -32,11 +32,16 @@ class ThreadMessage:
 
 @dataclass(frozen=True)
 class MessageInput:
+    """One customer message.  `quoted` is the quoted earlier mail cut from `body` by the intake;
+    `attachments` are (file name, text) of its readable attachments: both only scanned for injection."""
+
     subject: str
     body: str
     sender: Sender
     received_at: datetime
     thread: tuple[ThreadMessage, ...] = ()
+    quoted: str = ""
+    attachments: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

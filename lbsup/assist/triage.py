@@ -2,7 +2,7 @@
 
 The engine suggests; a representative decides and sends.  Text in the message is data
 only: nothing in it can change the playbook's rules (instructions aimed at an AI are
-flagged as ``injection_suspected``).  Work is capped (the first MAX_BODY_CHARS of the
+flagged as ``injection_suspected``, whether in the new text, the quoted thread or an attachment).  Work is capped (the first MAX_BODY_CHARS of the
 body are analyzed, and the result says so), and input that cannot be read yields a
 safe ``unsure`` result rather than an error.
 """
@@ -61,6 +61,7 @@ class _Prepared:
     subject: str
     body: str
     new_text: str
+    quoted: str
     flags: tuple[Flag, ...]
     readable: bool
 
@@ -109,9 +110,12 @@ def _prepare(message: MessageInput) -> _Prepared:
         flags.append(Flag("truncated", (f"analyzed the first {MAX_BODY_CHARS} of {len(raw_body)} characters",)))
     body = _clean(raw_body[:MAX_BODY_CHARS])
     try:
-        new_text = EmailReplyParser.parse_reply(body).strip()
+        parsed = EmailReplyParser.read(body)
+        new_text = parsed.reply.strip()
+        quoted = "\n".join(f.content for f in parsed.fragments if f.hidden or f.quoted)
     except Exception:  # a parser quirk must not lose the message: fall back to the whole body
-        new_text = body.strip()
+        new_text, quoted = body.strip(), ""
+    quoted = "\n".join(q for q in (quoted, _clean((message.quoted or "")[:MAX_BODY_CHARS])) if q.strip())
     if body.strip() and not new_text:
         flags.append(Flag("only_quoted_text", ("the message has no text of its own, only a quoted thread",)))
     readable = _readable(f"{subject} {new_text}")
@@ -119,7 +123,7 @@ def _prepare(message: MessageInput) -> _Prepared:
         flags.append(Flag("empty_message", ("no subject and no body",)))
     elif not readable and new_text:
         flags.append(Flag("unreadable_text", ("too few letters to read: binary or encoded content",)))
-    return _Prepared(subject, body, new_text, tuple(flags), readable)
+    return _Prepared(subject, body, new_text, quoted, tuple(flags), readable)
 
 
 def _clean(text: str) -> str:
@@ -147,7 +151,8 @@ def _triage_one(message: MessageInput, ready: _Prepared, prediction, playbook: P
     signals: Signals = read_signals(ready.subject, ready.new_text, message.sender.email,
                                     _earlier_unanswered(message))
     # One detector for triage and drafting: the attack corpus in tests/fixtures/injection trains its cues.
-    injection = detect_injection(f"{ready.subject}\n{ready.new_text}")
+    injection = detect_injection(f"{ready.subject}\n{ready.new_text}", quoted=ready.quoted,
+                                 attachments=message.attachments)
     if injection:
         flags.append(Flag("injection_suspected", injection))
 

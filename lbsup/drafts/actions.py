@@ -55,7 +55,8 @@ def do_propose_draft(message, triage_result, *, reply_id=None, actor=ASSISTANT):
 def _recheck(draft, text):
     _, playbook = active_playbook(draft.workspace)
     findings = check_text(text, playbook=playbook, category=draft.category, reply_id=draft.reply_id,
-                          message_text=draft.message.text, contact=draft.ticket.contact)
+                          message_text=draft.message.text, contact=draft.ticket.contact,
+                          quoted_text=draft.message.quoted_text)
     return [f.to_dict() for f in findings]
 
 

@@ -36,7 +36,7 @@ def make_draft(message_input, triage_result, playbook, contact, *, reply_id=None
                         contact=facts)
 
 
-def check_text(text, *, playbook, category, reply_id, message_text, contact):
+def check_text(text, *, playbook, category, reply_id, message_text, contact, quoted_text=""):
     template = ""
     if reply_id:
         try:
@@ -45,4 +45,5 @@ def check_text(text, *, playbook, category, reply_id, message_text, contact):
             template = ""
     facts = contact_facts(contact)
     return check_draft(text, playbook=playbook, category=category, reply_template=template,
-                       message_text=message_text, contact=[v for v in (facts.name, facts.email, facts.phone) if v])
+                       message_text=message_text, contact=[v for v in (facts.name, facts.email, facts.phone) if v],
+                       quoted_text=quoted_text)

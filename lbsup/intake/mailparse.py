@@ -224,7 +224,7 @@ def _build(message: Message, raw: bytes, limits: _Limits, problems: list[str]) -
         text = html_to_text(html)
     if not text.strip():
         text = "\n\n".join(a.summary for a in body.attachments if a.summary)
-    text = _truncate(_clean_text(text), limits.text_bytes, problems, "body")
+    text = _truncate(_clean_text(text, problems), limits.text_bytes, problems, "body")
     for forwarded in body.forwarded:
         text += _forwarded_block(forwarded)
     split = split_reply(text)
@@ -273,23 +273,25 @@ def _salvage(raw: bytes, limits: _Limits, failure: str) -> ParsedMail:
         name, sep, value = line.partition(b":")
         if sep and name and not name[:1].isspace():
             key = name.decode("ascii", "replace").strip().lower()
-            fields.setdefault(key, _decode_words(value.decode("utf-8", "replace").strip()))
-    text = _truncate(_clean_text(rest.decode("utf-8", "replace")), limits.text_bytes, problems, "body")
+            fields.setdefault(key, value.decode("utf-8", "replace").strip())
+    # Addresses are parsed from the raw values (see _addresses_from_text); the rest reads decoded.
+    decoded = {key: _decode_words(value) for key, value in fields.items()}
+    text = _truncate(_clean_text(rest.decode("utf-8", "replace"), problems), limits.text_bytes, problems, "body")
     senders = [a for a in _addresses_from_text(fields.get("from", ""))]
     message_id = normalize_message_id(fields.get("message-id"))
     digest = hashlib.sha256(
-        "\x1f".join([fields.get("from", ""), fields.get("to", ""), fields.get("date", ""),
-                     fields.get("subject", ""), text]).encode("utf-8", "replace")
+        "\x1f".join([decoded.get("from", ""), decoded.get("to", ""), decoded.get("date", ""),
+                     decoded.get("subject", ""), text]).encode("utf-8", "replace")
     ).hexdigest()
     split = split_reply(text)
     automatic = detect_automatic_mail(
-        fields, subject=fields.get("subject", ""), from_email=senders[0].email if senders else ""
+        decoded, subject=decoded.get("subject", ""), from_email=senders[0].email if senders else ""
     )
     return ParsedMail(
         message_id=message_id,
         dedup_key=message_id or f"sha256:{digest}",
         content_sha256=digest,
-        subject=_clean_header(fields.get("subject", "")),
+        subject=_clean_header(decoded.get("subject", "")),
         from_email=senders[0].email if senders else None,
         from_name=senders[0].name if senders else "",
         to=tuple(_addresses_from_text(fields.get("to", ""))),
@@ -356,9 +358,10 @@ class _Headers:
         return _clean_header(value)
 
     def addresses(self, name: str) -> list[MailAddress]:
+        # The raw value, encoded words still encoded: _parse_addresses decodes names after parsing.
         found: list[MailAddress] = []
         for raw in self.all_raw(name):
-            found.extend(_addresses_from_text(_decode_words(raw)))
+            found.extend(_addresses_from_text(raw))
         return found
 
 
@@ -407,6 +410,12 @@ def _clean_header(value: str) -> str:
 
 
 def _addresses_from_text(value: str) -> tuple[MailAddress, ...]:
+    """value: the header as it came, RFC 2047 encoded words not yet decoded.
+
+    The list is split into mailboxes first and only then is each display name decoded. Decoding
+    first let an encoded name speak for the address: ``=?utf-8?q?Linda_=3Clinda=40x.example=3E?=
+    <mallory@evil.example>`` read as Linda's address, and an encoded comma ("Müller, Bernd") split
+    one mailbox in two. What an encoded word decodes to is display text, never an address."""
     # The same To/Cc (the support address) and From values recur from message to message, and
     # getaddresses is the slowest part of reading headers: short values are parsed once.
     return (_parse_addresses_once if len(value) <= _CACHED_HEADER_CHARS else _parse_addresses)(value)
@@ -421,11 +430,15 @@ def _parse_addresses(value: str) -> tuple[MailAddress, ...]:
     found = []
     for name, address in pairs:
         address = address.strip().strip("<>").strip()
-        if "@" not in address or " " in address:
-            continue
+        if "@" not in address or " " in address or "=?" in address:
+            continue  # an encoded word is not allowed in an address (RFC 2047 section 5)
         local, _, domain = address.rpartition("@")
-        found.append(MailAddress(email=f"{local}@{domain}".lower(), name=_clean_header(name).strip('"\' ')))
+        found.append(MailAddress(email=f"{local}@{domain}".lower(), name=_display_name(name)))
     return tuple(found)
+
+
+def _display_name(name: str) -> str:
+    return _clean_header(_decode_words(name)).strip('"\' ')
 
 
 _parse_addresses_once = functools.lru_cache(maxsize=4096)(_parse_addresses)
@@ -544,8 +557,12 @@ def _decode_bytes(data: bytes, charset: str | None, problems: list[str] | None) 
     return data.decode("latin-1"), "latin-1"  # unreachable: latin-1 decodes every byte
 
 
-def _clean_text(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+def _clean_text(text: str, problems: list[str], what: str = "body") -> str:
+    if "\x00" in text:
+        # PostgreSQL cannot store NUL; dropping them is the repair, and the list says it happened.
+        problems.append(f"removed {text.count(chr(0))} NUL characters from the {what}")
+        text = text.replace("\x00", "")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     return unicodedata.normalize("NFC", text) if not text.isascii() else text
 
 
@@ -664,7 +681,8 @@ class _BodyCollector:
                 from_name=senders[0].name if senders else "",
                 subject=subject,
                 date=_parse_date(inner_headers.first_raw("date"), inner_problems),
-                text=_truncate(_clean_text(text), self.limits.text_bytes, inner_problems, "forwarded body"),
+                text=_truncate(_clean_text(text, inner_problems, "forwarded body"), self.limits.text_bytes, inner_problems,
+                               "forwarded body"),
             )
         )
         self.attachments.extend(inner_body.attachments)

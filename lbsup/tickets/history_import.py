@@ -200,6 +200,10 @@ def read_export(stream: io.TextIOBase, tz) -> tuple[ExportFormat, list[HistoryRo
         for raw in reader:
             line = reader.line_num
             data = {(k or "").strip().lower(): v for k, v in raw.items() if isinstance(v, str)}
+            if any("\x00" in v for v in data.values()):
+                # PostgreSQL stores no NUL; a broken export's NULs are dropped and the row says so.
+                data = {k: v.replace("\x00", "") for k, v in data.items()}
+                problems.append(RowProblem(line, "NUL characters removed; the row was kept"))
             ticket_id = _pick(data, fmt.ticket_id)
             if not ticket_id:
                 problems.append(RowProblem(line, "no ticket id"))

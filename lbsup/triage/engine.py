@@ -22,6 +22,8 @@ from .models import LabelledExample, TrainedModel
 
 HISTORY_DAYS = 60
 THREAD_MESSAGES = 20
+# Attachment text is read only to look for instructions aimed at an AI (lbsup/assist/injection.py).
+ATTACHMENT_TEXT_BYTES = 20_000
 
 _cache_lock = threading.Lock()
 _model_cache = {}  # workspace id -> (TrainedModel pk, CategoryModel)
@@ -89,7 +91,22 @@ def message_input(message):
         sender=Sender(email=contact.primary_email if contact else "", name=contact.name if contact else ""),
         received_at=message.created_at,
         thread=thread,
+        quoted=message.quoted_text,
+        attachments=_attachment_texts(message),
     )
+
+
+def _attachment_texts(message):
+    """(file name, text) of the message's stored text attachments; binary formats are not read."""
+    texts = []
+    for attachment in message.attachments.filter(content_type__startswith="text/").exclude(file=""):
+        try:
+            with attachment.file.open("rb") as handle:
+                raw = handle.read(ATTACHMENT_TEXT_BYTES)
+        except OSError:  # a file missing from storage leaves nothing to read, not a failed triage
+            continue
+        texts.append((attachment.filename, raw.decode("utf-8", errors="replace")))
+    return tuple(texts)
 
 
 def triage_context(ticket):

@@ -33,6 +33,12 @@ class FakeModel(BaseHTTPRequestHandler):
             text = {"good": draft.replace("I'm sorry", "We're so sorry"),
                     "obeyed": draft.replace("\n\nThanks", " We will also give you a full refund of $500.\n\nThanks"),
                     "dropped": draft.split("[[")[0] + "it is on its way.\n\nThanks for shopping with us, Northwind Goods",
+                    "german": draft.replace("\n\nThanks", " Wir erstatten Ihnen den vollen Betrag.\n\nThanks"),
+                    "other_order": draft.replace("NW-104522", "NW-104523"),
+                    "policy_amount": draft.replace("\n\nThanks", " Wholesale pricing starts at $1,500 per order for "
+                                                   "approved retailers.\n\nThanks"),
+                    "no_order": draft.replace("your order NW-104522", "your order"),
+                    "time": draft.replace("with what we find", "by 5pm with what we find"),
                     "slow": draft}[mode]
             body = json.dumps({"choices": [{"message": {"role": "assistant", "content": text}}]}).encode()
         try:
@@ -108,3 +114,36 @@ def test_it_is_off_without_a_configuration():
     playbook, _ = engine("northwind")
     _, draft = drafted("northwind", MESSAGE, reply_id="carrier-trace")
     assert polish_draft(draft, config=None, playbook=playbook, message_text=MESSAGE) is draft
+
+
+def refusal(polished):
+    return next(f for f in polished.checks if f.rule == "llm_rewrite_refused")
+
+
+def test_it_falls_back_when_the_model_adds_a_german_promise(server):
+    draft, polished = polish(server, "german")
+    assert polished.source == "template" and polished.text == draft.text
+    assert "unsupported_commitment: erstatten" in polished.fallback_reason
+    assert "unsupported_commitment: erstatten" in refusal(polished).evidence
+
+
+@pytest.mark.parametrize("mode, reply_id, body, change", [
+    ("other_order", "carrier-trace", MESSAGE, ("added NW-104523", "dropped NW-104522")),
+    ("policy_amount", "carrier-trace", MESSAGE, ("added $1,500",)),
+    ("no_order", "carrier-trace", MESSAGE, ("dropped NW-104522",)),
+    ("time", "carrier-trace", MESSAGE, ("added by 5pm",)),
+])
+def test_it_falls_back_when_the_model_changes_a_fact_the_guardrails_would_let_through(server, mode, reply_id, body,
+                                                                                       change):
+    draft, polished = polish(server, mode, body=body, reply_id=reply_id)
+    assert polished.source == "template" and polished.text == draft.text
+    assert "changed the facts" in polished.fallback_reason
+    assert refusal(polished).evidence == change and not refusal(polished).blocking
+
+
+def test_it_records_the_dropped_gaps_in_the_drafts_findings(server):
+    draft, polished = polish(server, "dropped", body="Where is my order NW-104522?", reply_id="tracking-update")
+    assert polished.text == draft.text and polished.source == "template"
+    assert set(refusal(polished).evidence) == {"dropped [[confirm: carrier]]", "dropped [[confirm: tracking status]]",
+                                               "dropped [[confirm: delivery date]]"}
+    assert polished.checks[:-1] == draft.checks

@@ -130,3 +130,11 @@ def test_it_forbids_routine_complaints():
 def test_it_requires_qualification_fields_for_qualify_categories():
     text = MINIMAL.replace("handling: routine", "handling: qualify")
     assert any("qualification" in p.message for p in problems_of(text))
+
+
+def test_it_reads_the_declared_reply_languages_and_refuses_ones_the_guardrails_cannot_check():
+    assert load_playbook(MINIMAL, source="test.yaml").business.languages == ("en",)
+    declared = MINIMAL.replace("region: US}", "region: US, languages: [EN, de, en]}")
+    assert load_playbook(declared, source="test.yaml").business.languages == ("en", "de")
+    [problem] = problems_of(MINIMAL.replace("region: US}", "region: US, languages: [en, pl]}"))
+    assert problem.path == "business.languages[1]" and "no guardrail phrases for language 'pl'" in problem.message
