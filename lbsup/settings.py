@@ -56,6 +56,7 @@ DEBUG = envbool("LBSUP_DEBUG")
 ALLOWED_HOSTS = envlist("LBSUP_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = envlist("LBSUP_CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = os.environ.get("LBSUP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+LBSUP_WEBHOOK_ALLOW_NETWORKS = envlist("LBSUP_WEBHOOK_ALLOW_NETWORKS", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -66,6 +67,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    # Second factors: authenticator apps (TOTP) and one-time recovery codes (lbsup/core/two_factor.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # Only for its self-hosted Swagger UI assets and templates: /api/docs loads no CDN script.
     "ninja",
     "lbsup.core",
@@ -94,6 +99,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "lbsup.core.two_factor.RequireTwoFactorMiddleware",
     "lbsup.core.middleware.NoStoreForSignedInMiddleware",
     "lbsup.core.middleware.RefuseNulCharactersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -185,6 +192,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+OTP_TOTP_ISSUER = "lbsup"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lbsup.audit.actions import record_event
+from lbsup.audit.actors import is_person
 from lbsup.workspaces.models import Membership, Role
 
 from .models import ApiToken
@@ -55,6 +56,48 @@ def do_create_token(actor, workspace, *, name, role, kind=ApiToken.Kind.PERSON):
     )
     record_event(workspace, actor, "api.token_created", token, name=name, kind=kind, role=role, prefix=parts.prefix)
     return CreatedToken(token=token, plaintext=parts.plaintext)
+
+
+def creator_backs(token, membership):
+    """Whether a service token's creator, with this membership (None: not a member), could
+    create it today. A service token acts as no one, so only its creator's standing keeps it
+    in check: once they leave, lose the right to service tokens, or fall below its role, it
+    stops, however the membership changed (an action, the admin, a bulk delete)."""
+    creator = token.created_by
+    return (membership is not None and creator is not None and creator.is_active
+            and membership.role in SERVICE_TOKEN_CREATORS and RANK[membership.role] >= RANK[token.role])
+
+
+def tokens_unbacked(workspace, user):
+    """The live tokens of this workspace that `user`'s current membership no longer backs:
+    service tokens they created (see creator_backs) and, once they left, their person tokens.
+    A person token of a demoted member keeps working at the lower role (resolve_token)."""
+    membership = Membership.objects.filter(user=user, workspace=workspace).first()
+    live = ApiToken.objects.filter(workspace=workspace, revoked_at__isnull=True).select_related("created_by")
+    unbacked = [t for t in live.filter(kind=ApiToken.Kind.SERVICE, created_by=user) if not creator_backs(t, membership)]
+    if membership is None:
+        unbacked += list(live.filter(kind=ApiToken.Kind.PERSON, user=user))
+    return unbacked
+
+
+@transaction.atomic
+def do_revoke_unbacked_tokens(actor, workspace, user):
+    """Revoke the tokens `user`'s membership change left without a backer; returns them, so
+    the page that changed the membership can say which ones stopped. One audit event per
+    token, and one that names them all for the leads reading the workspace's log."""
+    revoked = []
+    now = timezone.now()
+    for token in tokens_unbacked(workspace, user):
+        if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+                revoked_at=now, revoked_by=actor if is_person(actor) else None):
+            token.revoked_at = now
+            record_event(workspace, actor, "api.token_revoked", token, name=token.name, prefix=token.prefix,
+                         reason="membership_changed", member=user.get_username())
+            revoked.append(token)
+    if revoked:
+        record_event(workspace, actor, "api.tokens_revoked_with_membership", None, member=user.get_username(),
+                     tokens=[{"name": t.name, "prefix": t.prefix, "kind": t.kind, "role": t.role} for t in revoked])
+    return revoked
 
 
 def can_revoke(user, token):

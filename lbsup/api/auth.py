@@ -12,6 +12,7 @@ from lbsup.audit.actions import record_event
 from lbsup.audit.actors import SYSTEM
 from lbsup.workspaces.models import DESK_ROLES, Membership, Role
 
+from .actions import creator_backs
 from .errors import ApiError
 from .models import ApiToken
 from .roles import lower_role
@@ -35,12 +36,18 @@ class ApiCaller:
 def resolve_token(plaintext):
     """The caller behind a presented token string; ApiError(401) when it is not valid now."""
     prefix = prefix_of(plaintext)
-    token = ApiToken.objects.select_related("workspace", "user").filter(prefix=prefix).first() if prefix else None
+    token = ApiToken.objects.select_related("workspace", "user", "created_by").filter(prefix=prefix).first() if prefix else None
     if token is None or not matches(plaintext, token.secret_sha256):
         raise ApiError(401, "This API token is not valid")
     if token.revoked_at is not None:
         raise ApiError(401, "This API token was revoked", code="token_revoked")
     if token.kind == ApiToken.Kind.SERVICE:
+        # Checked on every request, not only when do_set_membership revokes: the admin and
+        # bulk deletes change memberships too.
+        creator = Membership.objects.filter(user_id=token.created_by_id, workspace=token.workspace).first()
+        if not creator_backs(token, creator):
+            raise ApiError(401, "This service token's creator no longer leads this workspace; a lead or admin "
+                                "must create a new one", code="token_creator_left")
         return ApiCaller(token=token, workspace=token.workspace, role=token.role, person=None)
     membership = Membership.objects.filter(user=token.user, workspace=token.workspace).first()
     if membership is None or not token.user.is_active:

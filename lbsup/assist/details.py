@@ -25,7 +25,7 @@ MONEY_WORD = {"usd": "USD", "dollars": "USD", "dollar": "USD", "bucks": "USD", "
 _AMOUNT = r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,9}(?:\.\d{1,2})?"
 MONEY = re.compile(
     rf"(?P<sym>[$€£])\s?(?P<a1>{_AMOUNT})\b|\b(?P<code1>USD|EUR|GBP|CAD)\s?(?P<a2>{_AMOUNT})\b|"
-    rf"\b(?P<a3>{_AMOUNT})\s?(?P<word>usd|dollars?|bucks|eur|euros?|gbp|pounds|cad)\b", re.IGNORECASE)
+    rf"\b(?<![\d,])(?P<a3>{_AMOUNT})\s?(?P<word>usd|dollars?|bucks|eur|euros?|gbp|pounds|cad)\b", re.IGNORECASE)
 ADDRESS = re.compile(
     r"\b\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z0-9]+\s+){1,4}"
     r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Parkway|Pkwy|Highway|Hwy)\b\.?"
@@ -33,8 +33,10 @@ ADDRESS = re.compile(
     r"(?:,\s*[A-Z][a-z]+(?:\s[A-Z][a-z]+){0,2})?(?:,\s*[A-Z]{2})?(?:\s+\d{5}(?:-\d{4})?)?")
 NAME_WORD = r"[A-Z][a-z'’-]+(?:\s[A-Z][a-z'’-]+){0,2}"
 NAME_INTRO = re.compile(rf"\b(?:[Mm]y name is|[Tt]his is|I am|I'm)\s+(?P<name>{NAME_WORD})")
-SIGN_OFF = re.compile(r"^\s*(?:thanks|thank you|many thanks|best|best regards|regards|kind regards|sincerely|cheers|"
-                      r"warm regards|thx|respectfully|all the best)[,.!]?\s*$", re.IGNORECASE | re.MULTILINE)
+# [ \t]*, not \s*: under MULTILINE a \s* at a line start runs over every following newline from
+# every start position, so a mail of blank lines cost time growing with its length squared.
+SIGN_OFF = re.compile(r"^[ \t]*(?:thanks|thank you|many thanks|best|best regards|regards|kind regards|sincerely|"
+                      r"cheers|warm regards|thx|respectfully|all the best)[,.!]?[ \t]*$", re.IGNORECASE | re.MULTILINE)
 SIGNATURE_NAME = re.compile(rf"^\s*(?:-\s*)?(?P<name>{NAME_WORD})\s*$")
 NOT_NAMES = frozenset({"Thanks", "Sent", "Regards", "Hi", "Hello", "Best", "Cheers", "Sincerely", "Please", "Help", "Order"})
 
@@ -106,7 +108,7 @@ def extract_names(text: str, source: str) -> list[Detail]:
             continue
         found.append(Detail("person_name", name, _title(name), match.span("name"), source))
     for sign_off in SIGN_OFF.finditer(text):
-        rest = text[sign_off.end():].lstrip("\r\n")
+        rest = text[sign_off.end():].lstrip()
         offset = len(text) - len(rest)
         line = rest.split("\n", 1)[0]
         match = SIGNATURE_NAME.match(line)

@@ -216,7 +216,7 @@ class _SlotFiller:
             rendered = self.render(greeting, blank_when_missing=frozenset(names))
             rendered = re.sub(r"^(\s*(?:hi|hello|hey))\s*([,!])", r"\1 there\2", rendered, flags=re.IGNORECASE)
             rendered = re.sub(r"^(\s*dear)\s*([,!])", r"Hello\2", rendered, flags=re.IGNORECASE)
-            return re.sub(r"\s+([,!])", r"\1", rendered)
+            return re.sub(r"(?<!\s)\s+([,!])", r"\1", rendered)  # (?<!\s): each run is tried once, not from each space
         return self.render(greeting)
 
     def trusted_values(self) -> tuple[str, ...]:
@@ -366,7 +366,7 @@ FIELD_CUES: tuple[tuple[frozenset[str], tuple[str, ...], re.Pattern[str] | None]
      re.compile(r"\b(?:insurance|insured|insurer|ppo|hmo|delta|cigna|metlife|aetna|guardian|medicaid|ohp|"
                 r"humana|united ?health\w*|blue cross|bcbs)\b", re.I)),
     (frozenset({"volume", "units", "quantity", "budget", "size"}), ("money",),
-     re.compile(r"\b\d[\d,]*\s*(?:units?|pieces?|pcs|items?|sets?|boxes|cases)\b|\bbudget\b", re.I)),
+     re.compile(r"\b(?<![\d,])\d[\d,]*\s*(?:units?|pieces?|pcs|items?|sets?|boxes|cases)\b|\bbudget\b", re.I)),
     (frozenset({"business", "company", "shop", "store"}), (),
      re.compile(r"\b(?:(?:my|our)\s+(?:\w+\s+){0,2}(?:shop|store|boutique|business|company|studio|firm|"
                 r"agency|hotel|restaurant|cafe|salon)|we(?:'re| are)\s+an?\s+\w+|i (?:own|run|manage)\s+an?\s+)",

@@ -29,7 +29,7 @@ EXTRA_INJECTION_CUES = _cues({
     r"(?<!\bi )(?<!\bwe )(?<!\bwho )(?:pretend|act|behave|respond) (?:to be|as if|as) (?:you are |you're )?(?:a|an|the|my)": 0.6,
     r"pretend (?:that )?(?:you(?:'re| are)|to be)": 0.6,
     r"<\|(?:im_start|im_end|system|endoftext|user|assistant)": 1.0,
-    r"(?m:^)\s*(?:system|assistant|ai|bot|admin)\s*:": 0.9,
+    r"(?m:^)[ \t]*(?:system|assistant|ai|bot|admin)\s*:": 0.9,
     r"(?:system|admin|assistant)\s*:\s*(?:ignore|approve|issue|grant|you|override|mark|set|refund|give)": 0.9,
     r"as an? (?:ai|language model|assistant|llm|chatbot|bot)\b": 0.6,
     r"(?:dear|attention|note to|hey|hi|hello) (?:ai|assistant|chatbot|bot|gpt|llm|model|language model)\b": 0.7,

@@ -125,7 +125,7 @@ AUTO_SENDERS = re.compile(r"^(?:mailer-daemon|postmaster|no-?reply|do-?not-?repl
 INJECTION_CUES = _cues({
     r"ignore (?:all |any )?(?:the )?(?:previous|prior|above|earlier|your) (?:instructions|prompts?|rules|messages)": 1.0,
     r"disregard (?:all |any )?(?:the )?(?:previous|prior|above|your) (?:instructions|prompts?|rules)": 1.0,
-    r"(?:^|\n)\s*(?:system|assistant)\s*:": 0.9, r"you are now (?:a|an|in)": 0.8, r"new instructions\s*:": 0.9,
+    r"(?:^|\n)[ \t]*(?:system|assistant)\s*:": 0.9, r"you are now (?:a|an|in)": 0.8, r"new instructions\s*:": 0.9,
     r"(?:reveal|print|show) (?:your|the) (?:system )?prompt": 0.9, r"<\|?(?:im_start|im_end|system)\|?>": 1.0,
     r"jailbreak|developer mode|do anything now": 0.8, r"(?:mark|classify|set) (?:this|me|my ticket) as (?:vip|urgent|resolved)": 0.6,
     r"(?:approve|issue|grant) (?:a |my |the )?(?:full )?refund (?:immediately|now|without)": 0.5,

@@ -1,11 +1,19 @@
 """Login with throttling, and audit events for every login attempt.
 
-After MAX_FAILURES failed attempts for one username from one address within WINDOW,
-that pair is refused (429) until the window ends, without checking the password, so
-guessing is capped at a handful of tries per quarter hour."""
+Failed attempts are counted per quarter hour under three keys, and a sign-in over any limit is
+refused (429) without checking the password:
+- one username from one address (MAX_FAILURES): a guesser gets a handful of tries;
+- one address across all usernames (MAX_FAILURES_PER_ADDRESS): spraying one password over many
+  accounts is capped too;
+- one username across all addresses (MAX_FAILURES_PER_ACCOUNT): a botnet cannot rotate addresses
+  without limit.  Set higher than the others, because anyone can trip it for someone else's account.
+The username is keyed as NFKC + case-folded, the form of it Django's UsernameField hands to
+authenticate(), so "ｒｅｐ" or "REP" count against "rep".  The refusal reads the same whether or
+not the account exists."""
 
 import hashlib
 import time
+import unicodedata
 
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
@@ -23,6 +31,8 @@ from lbsup.audit.actions import record_event
 from lbsup.audit.actors import SYSTEM
 
 MAX_FAILURES = 5
+MAX_FAILURES_PER_ADDRESS = 20
+MAX_FAILURES_PER_ACCOUNT = 50
 WINDOW = 15 * 60
 
 
@@ -30,23 +40,33 @@ def client_ip(request):
     return (request.META.get("REMOTE_ADDR") or "unknown") if request is not None else "unknown"
 
 
-def _key(username, ip):
+def normalize_username(username) -> str:
+    return unicodedata.normalize("NFKC", str(username or "")).casefold().strip()
+
+
+def _limits(username, ip):
+    """(cache key, limit) for every counter that a failure of username from ip adds to."""
+    name = normalize_username(username)
     window = int(time.time() // WINDOW)
-    digest = hashlib.sha256(f"{(username or '').strip().lower()}|{ip}".encode()).hexdigest()[:32]
-    return f"lbsup:login-failures:{digest}:{window}", WINDOW - time.time() % WINDOW
+    counters = ((f"pair|{name}|{ip}", MAX_FAILURES), (f"address|{ip}", MAX_FAILURES_PER_ADDRESS),
+                (f"account|{name}", MAX_FAILURES_PER_ACCOUNT))
+    return [(f"lbsup:login-failures:{hashlib.sha256(what.encode()).hexdigest()[:32]}:{window}", limit)
+            for what, limit in counters]
 
 
-def failures(username, ip):
-    return cache.get(_key(username, ip)[0], 0)
+def throttled(username, ip) -> bool:
+    counts = cache.get_many([key for key, _ in _limits(username, ip)])
+    return any(counts.get(key, 0) >= limit for key, limit in _limits(username, ip))
 
 
 def note_failure(username, ip):
-    key, remaining = _key(username, ip)
-    cache.add(key, 0, timeout=int(remaining) + 1)
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=int(remaining) + 1)
+    timeout = int(WINDOW - time.time() % WINDOW) + 1
+    for key, _ in _limits(username, ip):
+        cache.add(key, 0, timeout=timeout)
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=timeout)
 
 
 def minutes_left():
@@ -55,11 +75,10 @@ def minutes_left():
 
 def _refuse_if_throttled(form):
     username = form.data.get("username", "")
-    if failures(username, client_ip(form.request)) >= MAX_FAILURES:
+    if throttled(username, client_ip(form.request)):
         record_event(None, SYSTEM, "auth.login_throttled", username=str(username)[:150], ip=client_ip(form.request))
         raise ValidationError(
-            "Too many failed sign-in attempts for this account from your address. "
-            f"Try again in {minutes_left()} minutes.", code="throttled")
+            f"Too many failed sign-in attempts. Try again in {minutes_left()} minutes.", code="throttled")
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):

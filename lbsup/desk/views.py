@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from lbsup.drafts.actions import (
     GuardrailBlocked,
+    already_approved_notice,
     check_edit,
     do_approve_draft,
     do_choose_reply,
@@ -191,7 +192,7 @@ def decide_draft(request, membership, ticket, draft_id):
     text = _text(request, "text")
     if decision == "approve":
         try:
-            do_approve_draft(request.user, draft, text, override_reason=_text(request, "override_reason"))
+            draft = do_approve_draft(request.user, draft, text, override_reason=_text(request, "override_reason"))
         except GuardrailBlocked as blocked:
             # Keep what the person typed: send the page back with the findings, not a redirect.
             context = ticket_context(request, membership, ticket, _queue_params(request), draft_text=text,
@@ -199,7 +200,11 @@ def decide_draft(request, membership, ticket, draft_id):
             return render(request, "desk/ticket.html", context, status=422)
         except NothingToSend as error:
             raise ValueError(str(error))
-        messages.success(request, "Approved — the reply is on its way.")
+        notice = already_approved_notice(draft, request.user)
+        if notice:
+            messages.warning(request, notice)
+        else:
+            messages.success(request, "Approved — the reply is on its way.")
     elif decision == "save":
         do_save_draft(request.user, draft, text)
         messages.success(request, "Draft saved for later.")

@@ -7,7 +7,8 @@ from lbsup.assist.drafts import edit_distance_ratio
 from lbsup.assist.summarize import summarize_thread
 from lbsup.audit.actions import record_event
 from lbsup.audit.actors import ASSISTANT, is_person
-from lbsup.outbound.actions import do_approve_and_send
+from lbsup.outbound.actions import Unsendable, do_approve_and_send, recipient_problem
+from lbsup.outbound.models import OutboundEmail
 from lbsup.playbooks.active import active_playbook
 from lbsup.tickets.models import Direction
 from lbsup.triage.engine import message_input
@@ -45,11 +46,23 @@ def do_propose_draft(message, triage_result, *, reply_id=None, actor=ASSISTANT):
         workspace=ticket.workspace, ticket=ticket, message=message, playbook_version=version,
         category=draft.category, reply_id=draft.reply_id or "", source=draft.source,
         fallback_reason=draft.fallback_reason[:300], proposed_text=draft.text, text=draft.text,
-        missing=data["missing"], filled=data["filled"], checks=data["checks"], alternatives=data["alternatives"],
+        missing=data["missing"], filled=data["filled"], checks=data["checks"] + address_findings(ticket.contact),
+        alternatives=data["alternatives"],
     )
     record_event(ticket.workspace, actor, "draft.proposed", stored, ticket=ticket.number, reply=draft.reply_id,
                  source=draft.source, missing=data["missing"])
     return stored, draft
+
+
+def address_findings(contact):
+    """A finding when the reply could not reach this contact's address (not valid, or Unicode
+    before the @ with a mail server without SMTPUTF8), so the reviewer sees it while drafting."""
+    address = contact.primary_email
+    problem = recipient_problem(address) if address else None
+    if not problem:
+        return []
+    return [{"kind": "address", "rule": "recipient_unreachable", "evidence": [address], "message": problem,
+             "blocking": True}]
 
 
 def _recheck(draft, text):
@@ -57,7 +70,7 @@ def _recheck(draft, text):
     findings = check_text(text, playbook=playbook, category=draft.category, reply_id=draft.reply_id,
                           message_text=draft.message.text, contact=draft.ticket.contact,
                           quoted_text=draft.message.quoted_text)
-    return [f.to_dict() for f in findings]
+    return [f.to_dict() for f in findings] + address_findings(draft.ticket.contact)
 
 
 def check_edit(draft, text):
@@ -91,6 +104,10 @@ def do_approve_draft(actor, draft, text, *, override_reason=""):
     stop it unless the person overrides with a reason. Two approvals send one email."""
     if not is_person(actor):
         raise PermissionError("Only a person approves a reply")
+    to_email = draft.ticket.contact.primary_email
+    problem = recipient_problem(to_email) if to_email else None
+    if problem:  # no override reason makes an unreachable address reachable
+        raise Unsendable(problem)
     findings = _recheck(draft, text)
     blocking = [f for f in findings if f.get("blocking")]
     if blocking and not override_reason.strip():
@@ -120,6 +137,31 @@ def do_approve_draft(actor, draft, text, *, override_reason=""):
             "guardrail_override": override_reason.strip() or None})
         do_approve_and_send(actor, draft.ticket, text=text, approval_key=f"draft-{draft.pk}")
     return draft
+
+
+def already_approved_notice(draft, actor):
+    """For a person whose approval found the draft approved by someone else: who sent it,
+    and when (in the workspace's time), instead of a plain "sent". None when `actor` is the
+    one who approved it (their approval, or their own second click)."""
+    if draft.state != Draft.State.APPROVED or draft.decided_by_id in (None, actor.pk):
+        return None
+    who = draft.decided_by.get_full_name() or draft.decided_by.get_username()
+    outbound = OutboundEmail.objects.filter(workspace_id=draft.workspace_id, approval_key=f"draft-{draft.pk}").first()
+    if outbound is not None and outbound.state == OutboundEmail.State.SENT and outbound.sent_at:
+        return f"Already sent by {who} at {_local_time(draft.workspace, outbound.sent_at)}; nothing else was sent."
+    said = f"Already approved by {who} at {_local_time(draft.workspace, draft.decided_at)}"
+    if outbound is None or outbound.state in (OutboundEmail.State.APPROVED, OutboundEmail.State.SENDING):
+        return f"{said}; the reply is on its way and nothing else was sent."
+    if outbound.state == OutboundEmail.State.FAILED:
+        return f"{said}; sending it failed ({outbound.last_error[:200]}). Nothing else was sent."
+    return f"{said}; whether it went out needs a person to check. Nothing else was sent."
+
+
+def _local_time(workspace, moment):
+    local = timezone.localtime(moment, workspace.tz)
+    if local.date() == timezone.localtime(timezone.now(), workspace.tz).date():
+        return f"{local:%H:%M}"
+    return f"{local:%H:%M} on {local:%Y-%m-%d}"
 
 
 @transaction.atomic

@@ -5,7 +5,10 @@ import smtplib
 import socket
 from email.utils import formataddr, make_msgid
 
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
+from django.core.mail.message import sanitize_address
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -13,11 +16,13 @@ from django.utils.html import escape
 
 from lbsup.audit.actions import record_event
 from lbsup.audit.actors import SYSTEM, is_person
+from lbsup.core.headers import one_line
 from lbsup.intake.addresses import reply_address, split_address
 from lbsup.tickets.actions import do_mark_sent, do_record_outbound
 from lbsup.tickets.models import Direction
 from lbsup.workspaces.models import DESK_ROLES, Membership
 
+from . import smtp
 from .models import OutboundEmail
 
 MAX_ATTEMPTS = 8
@@ -26,6 +31,73 @@ STUCK_AFTER = datetime.timedelta(minutes=10)
 
 class NothingToSend(ValueError):
     pass
+
+
+class Unsendable(NothingToSend):
+    """The reply could never be sent as it stands (a header, an address): said to the
+    person approving it, not found out by the worker."""
+
+
+# The question is asked only for a Unicode local part, but then on every edit check, and
+# from inside a transaction (a draft is proposed in one): answers are kept, the wait is short.
+SMTPUTF8_ANSWER_KEPT = 300  # seconds
+SMTPUTF8_UNKNOWN_KEPT = 60
+SMTPUTF8_ASK_TIMEOUT = 3
+
+
+def sending_connection(**options):
+    """The configured mail backend; Django's own SMTP backend becomes ours, which can send
+    to a Unicode local part (lbsup.outbound.smtp)."""
+    backend = settings.EMAIL_BACKEND
+    return get_connection(smtp.THIS_BACKEND if backend == smtp.DJANGO_SMTP else backend, fail_silently=False,
+                          **options)
+
+
+def server_offers_smtputf8():
+    """True, False, or None when the server cannot be asked right now. A backend that is
+    not SMTP (console, file, tests' memory) carries any address."""
+    connection = sending_connection(timeout=SMTPUTF8_ASK_TIMEOUT)
+    if not hasattr(connection, "offers_smtputf8"):
+        return True
+    key = f"lbsup:smtputf8:{connection.host}:{connection.port}"
+    answer = cache.get(key)
+    if answer is None:
+        try:
+            answer = "yes" if connection.offers_smtputf8() else "no"
+        except (smtplib.SMTPException, OSError):
+            answer = "unknown"
+        cache.set(key, answer, SMTPUTF8_UNKNOWN_KEPT if answer == "unknown" else SMTPUTF8_ANSWER_KEPT)
+    return {"yes": True, "no": False}.get(answer)
+
+
+def recipient_problem(address, *, ask_server=True):
+    """Why a reply to `address` cannot be sent, for the person reviewing it; None when it can
+    (or when the mail server cannot be asked now: the worker then finds out and says so)."""
+    try:
+        needs_utf8 = smtp.needs_smtputf8(address)
+    except ValueError:
+        return f"The customer's address {address!r} is not a valid email address; correct it on the contact first"
+    if needs_utf8 and ask_server and server_offers_smtputf8() is False:
+        return (f"The customer's address {address} has non-ASCII characters before the @, and the outgoing "
+                "mail server does not offer SMTPUTF8, so this reply cannot be sent. Ask the customer for "
+                "another address, or enable SMTPUTF8 on the mail server.")
+    return None
+
+
+def outbound_problem(outbound, *, ask_server=True):
+    """Build the whole message as the worker will (headers, addresses) without sending;
+    why it cannot be sent, or None."""
+    problem = recipient_problem(outbound.to_email, ask_server=ask_server)
+    if problem:
+        return problem
+    try:
+        email = build_email(outbound)
+        email.message()
+        for address in (email.from_email, *email.reply_to):
+            sanitize_address(address, email.encoding or "utf-8")
+    except (BadHeaderError, ValueError) as error:
+        return f"This reply cannot be made into a valid email: {error}"
+    return None
 
 
 def backoff(attempts):
@@ -49,9 +121,16 @@ def do_approve_and_send(actor, ticket, *, text, approval_key=None):
     existing = OutboundEmail.objects.filter(workspace_id=ticket.workspace_id, approval_key=key).first()
     if existing:
         return existing
+    problem = recipient_problem(to_email)
+    if problem:
+        raise Unsendable(problem)
     try:
         with transaction.atomic():
             outbound = _queue(actor, ticket, text=text, to_email=to_email, key=key)
+            # The rest of the message (headers) is checked here too, while the person is waiting.
+            problem = outbound_problem(outbound, ask_server=False)
+            if problem:
+                raise Unsendable(problem)
     except IntegrityError:  # approved twice at the same moment: the other approval won
         return OutboundEmail.objects.get(workspace_id=ticket.workspace_id, approval_key=key)
     from .tasks import send_outbound_job
@@ -72,7 +151,8 @@ def _queue(actor, ticket, *, text, to_email, key):
         actor, ticket, text=text, message_id=make_msgid(domain=domain).strip("<>"), in_reply_to=in_reply_to,
         references=references, queued=True,
     )
-    subject = ticket.subject if ticket.subject.lower().startswith("re:") else f"Re: {ticket.subject}"
+    subject = one_line(ticket.subject)  # a ticket stored before subjects were cleaned on the way in
+    subject = subject if subject.lower().startswith("re:") else f"Re: {subject}"
     outbound = OutboundEmail.objects.create(
         workspace=workspace, ticket=ticket, message=message, approval_key=key, approved_by=actor,
         approved_at=timezone.now(), to_email=to_email, subject=f"{subject} [#{ticket.number}]"[:400],
@@ -99,7 +179,7 @@ def build_email(outbound):
     if message.references:
         headers["References"] = " ".join(f"<{ref}>" for ref in message.references.split())
     email = EmailMultiAlternatives(
-        subject=outbound.subject, body=message.text, from_email=formataddr((workspace.name, address)),
+        subject=outbound.subject, body=message.text, from_email=formataddr((one_line(workspace.name), address)),
         to=[outbound.to_email], reply_to=[address], headers=headers,
     )
     paragraphs = "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in message.text.split("\n\n"))
@@ -108,13 +188,25 @@ def build_email(outbound):
 
 
 def do_send(outbound_id, connection=None):
-    """Send one claimed reply. Returns the row in its new state; never sends a row it did not claim."""
-    if not claim(outbound_id):
-        return OutboundEmail.objects.get(pk=outbound_id)
+    """Send one claimed reply. Returns the row in its new state; never sends a row it did not claim.
+    A reply that cannot become a valid email fails before it is claimed, with the reason for
+    a person, instead of breaking mid-send (which would leave it for needs_check)."""
     outbound = OutboundEmail.objects.select_related("ticket", "message", "workspace", "ticket__contact").get(
         pk=outbound_id)
+    if outbound.state == OutboundEmail.State.APPROVED:
+        problem = outbound_problem(outbound, ask_server=False)  # the send itself asks the server
+        if problem:
+            return _refused_before_sending(outbound, problem)
+    if not claim(outbound_id):
+        outbound.refresh_from_db()
+        return outbound
+    outbound.refresh_from_db(fields=["state", "attempts", "attempt_started_at"])
     try:
-        (connection or get_connection(fail_silently=False)).send_messages([build_email(outbound)])
+        (connection or sending_connection()).send_messages([build_email(outbound)])
+    except smtp.SmtpUtf8Missing as error:
+        return _failed_attempt(outbound, str(error), temporary=False)
+    except (BadHeaderError, ValueError) as error:  # outbound_problem should have caught it
+        return _failed_attempt(outbound, f"not a valid email: {error}", temporary=False)
     except smtplib.SMTPResponseException as error:
         return _failed_attempt(outbound, f"{error.smtp_code} {error.smtp_error!r}", temporary=400 <= error.smtp_code < 500)
     except smtplib.SMTPRecipientsRefused as error:
@@ -125,6 +217,15 @@ def do_send(outbound_id, connection=None):
         OutboundEmail.objects.filter(pk=outbound.pk).update(state=OutboundEmail.State.SENT, sent_at=timezone.now(),
                                                             last_error="")
         do_mark_sent(outbound.message)
+    outbound.refresh_from_db()
+    return outbound
+
+
+def _refused_before_sending(outbound, problem):
+    if OutboundEmail.objects.filter(pk=outbound.pk, state=OutboundEmail.State.APPROVED).update(
+            state=OutboundEmail.State.FAILED, last_error=problem[:2000]):
+        record_event(outbound.workspace, SYSTEM, "reply.send_failed", outbound, error=problem[:500],
+                     attempts=outbound.attempts, before_sending=True)
     outbound.refresh_from_db()
     return outbound
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from lbsup.assist.playbook import PlaybookError, Problem, load_playbook
 from lbsup.audit.actions import record_event
-from lbsup.audit.actors import is_person
+from lbsup.audit.actors import SYSTEM, is_person
 from lbsup.workspaces.models import Membership, Role
 
 from .models import PlaybookVersion
@@ -23,16 +23,28 @@ def parse_for_workspace(workspace, text, source="<upload>"):
     return playbook
 
 
-@transaction.atomic
+def _is_approver(actor, workspace):
+    return is_person(actor) and Membership.objects.filter(
+        workspace=workspace, user=actor, role__in=APPROVER_ROLES).exists()
+
+
 def do_upload_playbook(actor, workspace, text, *, note="", source="<upload>"):
-    """Store a new version, pending approval. Invalid files raise PlaybookError and store nothing."""
+    """Store a new version, pending approval. A lead or admin uploads; so may SYSTEM, which
+    is the operator's command line and the demo loader. Invalid files raise PlaybookError
+    and store nothing."""
+    if actor != SYSTEM and not _is_approver(actor, workspace):
+        raise PermissionError("Only a lead or admin of this workspace can upload a playbook")
+    # Checked before the transaction: on SQLite, BEGIN IMMEDIATE takes the database-wide
+    # write lock, so a slow check inside it would stall every workspace's intake and desk.
     playbook = parse_for_workspace(workspace, text, source)
-    last = PlaybookVersion.objects.filter(workspace=workspace).aggregate(n=Max("number"))["n"] or 0
-    version = PlaybookVersion.objects.create(
-        workspace=workspace, number=last + 1, text=text, content_hash=playbook.content_hash,
-        uploaded_by=actor if is_person(actor) else None, note=note,
-    )
-    record_event(workspace, actor, "playbook.uploaded", version, number=version.number, hash=playbook.content_hash)
+    with transaction.atomic():
+        last = PlaybookVersion.objects.filter(workspace=workspace).aggregate(n=Max("number"))["n"] or 0
+        version = PlaybookVersion.objects.create(
+            workspace=workspace, number=last + 1, text=text, content_hash=playbook.content_hash,
+            uploaded_by=actor if is_person(actor) else None, note=note,
+        )
+        record_event(workspace, actor, "playbook.uploaded", version, number=version.number,
+                     hash=playbook.content_hash)
     return version
 
 
@@ -40,9 +52,7 @@ def do_upload_playbook(actor, workspace, text, *, note="", source="<upload>"):
 def do_approve_playbook(actor, version):
     """A lead or admin of the workspace makes a pending version the active one."""
     workspace = version.workspace
-    if not is_person(actor) or not Membership.objects.filter(
-        workspace=workspace, user=actor, role__in=APPROVER_ROLES
-    ).exists():
+    if not _is_approver(actor, workspace):
         raise PermissionError("Only a lead or admin of this workspace can approve a playbook")
     version = PlaybookVersion.objects.select_for_update().get(pk=version.pk)
     if version.state != PlaybookVersion.State.PENDING:

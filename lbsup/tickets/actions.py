@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from lbsup.audit.actions import record_event
 from lbsup.audit.actors import ASSISTANT, SYSTEM, is_person
+from lbsup.core.headers import one_line
 from lbsup.core.rows import insert_row, update_rows
 from lbsup.workspaces.models import Workspace
 
@@ -44,7 +45,7 @@ def do_create_ticket(actor, workspace, *, contact, subject, channel, text, html=
     ticket = insert_row(Ticket(
         workspace=workspace,
         number=_allocate_ticket_number(workspace),
-        subject=subject[:300],
+        subject=one_line(subject)[:300],
         contact=contact,
         channel=channel,
         created_at=at,
@@ -287,7 +288,7 @@ def do_split_message(actor, message, *, subject=""):
     at = timezone.now()
     ticket = Ticket.objects.create(
         workspace=workspace, number=_allocate_ticket_number(workspace),
-        subject=(subject.strip() or source.subject)[:300], contact=message.author_contact or source.contact,
+        subject=(one_line(subject) or one_line(source.subject))[:300], contact=message.author_contact or source.contact,
         channel=source.channel, priority=source.priority, team=source.team, created_at=message.created_at,
         updated_at=at, last_message_at=message.created_at,
     )

@@ -45,6 +45,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from lbsup.audit.actors import SYSTEM
+from lbsup.core.headers import one_line
 from lbsup.crm.actions import do_find_or_create_contact
 
 from .actions import (
@@ -224,9 +225,9 @@ def read_export(stream: io.TextIOBase, tz) -> tuple[ExportFormat, list[HistoryRo
                 problems.append(RowProblem(line, f"unknown author type {author_text!r}"))
                 continue
             rows.append(HistoryRow(
-                line=line, ticket_id=ticket_id[:64], subject=_pick(data, fmt.subject)[:300],
+                line=line, ticket_id=ticket_id[:64], subject=one_line(_pick(data, fmt.subject))[:300],
                 text=_pick(data, fmt.text)[:MAX_TEXT_CHARS], email=_pick(data, fmt.email)[:254],
-                name=_pick(data, fmt.name)[:200], opened_at=opened_at or at, at=at, author=author,
+                name=one_line(_pick(data, fmt.name))[:200], opened_at=opened_at or at, at=at, author=author,
                 status=fmt.statuses.get(_pick(data, fmt.status).lower(), ""), channel=_channel(_pick(data, fmt.channel)),
                 resolved_at=resolved_at,
             ))

@@ -18,6 +18,7 @@ from django.utils import timezone
 from lbsup.audit.actions import record_event
 from lbsup.audit.actors import is_person
 
+from .delivery import checked_address
 from .models import Delivery, Endpoint
 
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -77,16 +78,22 @@ def _check_url(url):
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
         raise ValueError(f"{url!r} is not an http(s) URL") from None
+    try:
+        checked_address(url)
+    except OSError:
+        # A name that does not resolve yet is no way in: every delivery checks the address again.
+        pass
 
 
-@transaction.atomic
 def do_create_endpoint(actor, workspace, *, url, description="", event_types=()):
     if not is_person(actor):
         raise PermissionError("A person adds webhook endpoints")
-    _check_url(url)
-    endpoint = Endpoint.objects.create(workspace=workspace, url=url, description=description[:200],
-                                       event_types=[t.strip() for t in event_types if t.strip()])
-    record_event(workspace, actor, "webhook.endpoint_created", endpoint, url=url, event_types=endpoint.event_types)
+    _check_url(url)  # outside the transaction: a slow DNS answer must not hold SQLite's write lock
+    with transaction.atomic():
+        endpoint = Endpoint.objects.create(workspace=workspace, url=url, description=description[:200],
+                                           event_types=[t.strip() for t in event_types if t.strip()])
+        record_event(workspace, actor, "webhook.endpoint_created", endpoint, url=url,
+                     event_types=endpoint.event_types)
     return endpoint
 
 
@@ -102,18 +109,23 @@ def do_set_endpoint_active(actor, endpoint, active):
 
 @transaction.atomic
 def do_retry_delivery(actor, delivery, *, at=None):
-    """Send again now, with the same body and idempotency key: a failed delivery, or a replay of a delivered one."""
+    """Send a failed or waiting delivery again now, with the same body and idempotency key.
+    A delivered one is left alone: sending it twice would make the receiver act twice."""
     if not is_person(actor):
         raise PermissionError("A person retries deliveries")
     at = at or timezone.now()
-    updated = Delivery.objects.filter(pk=delivery.pk).exclude(state=Delivery.State.SENDING).update(
+    before = delivery.state
+    updated = Delivery.objects.filter(pk=delivery.pk).exclude(
+        state__in=[Delivery.State.SENDING, Delivery.State.DELIVERED]).update(
         state=Delivery.State.PENDING, next_attempt_at=at)
+    delivery.refresh_from_db()
     if not updated:
+        if delivery.state == Delivery.State.DELIVERED:
+            return delivery
         raise ValueError("This delivery is being sent right now")
-    record_event(delivery.workspace, actor, "webhook.delivery_retried", delivery, before=delivery.state,
+    record_event(delivery.workspace, actor, "webhook.delivery_retried", delivery, before=before,
                  attempts=delivery.attempts)
     from .tasks import deliver_webhook_job
 
     transaction.on_commit(lambda: deliver_webhook_job(delivery.pk))
-    delivery.refresh_from_db()
     return delivery

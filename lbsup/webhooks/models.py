@@ -63,14 +63,14 @@ class Delivery(models.Model):
 
 
 class Attempt(models.Model):
-    """The delivery log: every try, with what the endpoint answered."""
+    """The delivery log: every try, with the status code and timing. Never the response body: that
+    could be a page of the receiver's network, read on an attacker's behalf."""
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="log")
     number = models.PositiveIntegerField()
     at = models.DateTimeField()
     status = models.PositiveIntegerField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
-    response_excerpt = models.CharField(max_length=500, blank=True)
     seconds = models.FloatField(default=0.0)
 
     class Meta:

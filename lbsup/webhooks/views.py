@@ -65,8 +65,10 @@ def delivery_retry(request, slug, pk):
     membership = membership_or_404(request.user, slug, roles=MANAGER_ROLES)
     delivery = get_object_or_404(Delivery, workspace=membership.workspace, pk=pk)
     try:
-        do_retry_delivery(request.user, delivery)
-        messages.success(request, "Queued to be sent again (same idempotency key).")
+        if do_retry_delivery(request.user, delivery).state == Delivery.State.DELIVERED:
+            messages.info(request, "Already delivered: not sent again.")
+        else:
+            messages.success(request, "Queued to be sent again (same idempotency key).")
     except ValueError as error:
         messages.error(request, str(error))
     return redirect("webhook_delivery", slug=slug, pk=pk)

@@ -1,6 +1,7 @@
 from django.db import transaction
 
 from lbsup.audit.actions import record_event
+from lbsup.core.headers import one_line
 
 from .models import Membership, Team, Workspace
 
@@ -9,7 +10,7 @@ from .models import Membership, Team, Workspace
 def do_create_workspace(actor, *, slug, name, support_email, timezone="UTC", business_hours=None, phone=""):
     workspace = Workspace(
         slug=slug,
-        name=name,
+        name=one_line(name),  # the From name of every reply
         support_email=support_email,
         timezone=timezone,
         business_hours=business_hours or {},
@@ -47,4 +48,26 @@ def do_set_membership(actor, workspace, user, role, teams=()):
         role=role,
         teams=[t.slug for t in teams],
     )
+    # Read by the page that made the change, to tell the lead which tokens stopped.
+    membership.revoked_tokens = settle_tokens(actor, workspace, user)
     return membership
+
+
+@transaction.atomic
+def do_remove_membership(actor, workspace, user):
+    """Take someone out of a workspace; returns the API tokens that stopped with it."""
+    membership = Membership.objects.filter(workspace=workspace, user=user).first()
+    if membership is None:
+        raise ValueError(f"{user.get_username()} is not a member of {workspace}")
+    record_event(workspace, actor, "membership.removed", membership, user=user.get_username(), role=membership.role)
+    membership.delete()
+    return settle_tokens(actor, workspace, user)
+
+
+def settle_tokens(actor, workspace, user):
+    """After any change to `user`'s membership (an action here, or the admin): revoke the
+    API tokens it no longer backs. The API refuses them anyway (lbsup.api.auth); revoking
+    records it and shows it on the token page."""
+    from lbsup.api.actions import do_revoke_unbacked_tokens  # lbsup.api builds on workspaces
+
+    return do_revoke_unbacked_tokens(actor, workspace, user)

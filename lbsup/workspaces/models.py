@@ -20,6 +20,8 @@ class Workspace(models.Model):
     business_hours = models.JSONField(default=dict, blank=True)
     support_email = models.EmailField(unique=True)
     phone = models.CharField(max_length=64, blank=True)
+    # Leads and admins of this workspace sign in with a second factor (lbsup/core/two_factor.py).
+    require_two_factor = models.BooleanField(default=False)
     # Per-workspace ticket numbers ("#12") are allocated from this counter.
     next_ticket_number = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)

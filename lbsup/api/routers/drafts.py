@@ -1,7 +1,8 @@
 from django.shortcuts import get_object_or_404
 from ninja import Router
 
-from lbsup.drafts.actions import GuardrailBlocked, do_approve_draft
+from lbsup.drafts.actions import GuardrailBlocked, already_approved_notice, do_approve_draft
+from lbsup.outbound.actions import Unsendable
 from lbsup.drafts.models import Draft
 
 from .. import schemas, serialize
@@ -28,7 +29,9 @@ def get_draft(request, slug: WorkspaceSlug, draft_id: ObjectId):
 def approve_draft(request, slug: WorkspaceSlug, draft_id: ObjectId, payload: schemas.ApproveIn):
     """Approve (possibly edited) text and send it to the customer, as the token's person.
     Guardrails run again; a blocking finding refuses (422) unless override_reason is given.
-    A service token can never do this."""
+    A service token can never do this. A draft someone else approved first is a 409
+    (code already_approved) saying who and when; an address the reply cannot reach is a
+    422 (code unsendable)."""
     draft = draft_or_404(request, draft_id)
     text = payload.text if payload.text is not None else draft.text
     if not text.strip():
@@ -37,6 +40,11 @@ def approve_draft(request, slug: WorkspaceSlug, draft_id: ObjectId, payload: sch
         draft = do_approve_draft(request.auth.actor, draft, text, override_reason=payload.override_reason)
     except GuardrailBlocked as blocked:
         raise ApiError(422, str(blocked), code="guardrail_blocked", details=blocked.findings)
+    except Unsendable as error:
+        raise ApiError(422, str(error), code="unsendable")
     except ValueError as error:
         raise ApiError(409, str(error))
+    notice = already_approved_notice(draft, request.auth.actor)
+    if notice:
+        raise ApiError(409, notice, code="already_approved", details=serialize.draft(draft))
     return serialize.draft(draft)

@@ -3,7 +3,7 @@ from ninja import Router
 from ninja.responses import Status as Reply
 
 from lbsup.assist.playbook import PlaybookError
-from lbsup.playbooks.actions import do_upload_playbook
+from lbsup.playbooks.actions import APPROVER_ROLES, do_upload_playbook
 from lbsup.playbooks.models import PlaybookVersion
 
 from .. import schemas, serialize
@@ -37,10 +37,15 @@ def get_playbook_version(request, slug: WorkspaceSlug, version: Number):
              operation_id="upload_playbook")
 def upload_playbook(request, slug: WorkspaceSlug, payload: schemas.PlaybookIn):
     """Upload a playbook file for approval. It is checked now and used only after a lead
-    or admin approves it in the web app. Needs a person's token."""
+    or admin approves it in the web app. Needs a lead's or admin's person token."""
+    # A lead's token issued with a lower role is held to that role, as everywhere else.
+    if request.auth.role not in APPROVER_ROLES:
+        raise ApiError(403, f"The {request.auth.role} role cannot upload a playbook: a lead or admin does")
     try:
         version = do_upload_playbook(request.auth.actor, request.auth.workspace, payload.text, note=payload.note,
                                      source="<api upload>")
+    except PermissionError as error:
+        raise ApiError(403, str(error))
     except PlaybookError as error:
         raise ApiError(422, "The playbook is not valid", code="invalid_playbook", details=_problems(error))
     return Reply(201, serialize.playbook_version(versions_of(request.auth.workspace).get(pk=version.pk)))

@@ -136,8 +136,10 @@ def test_it_approves_and_sends_a_draft_only_with_a_persons_desk_token(
     assert response.status_code == 200, response.content
     assert response.json()["state"] == "approved" and response.json()["decided_by"] == "alice"
     assert OutboundEmail.objects.filter(ticket=draft.ticket).count() == 1
+    assert api(tokens.alice).post(f"drafts/{draft.pk}/approve", body).status_code == 200  # her own retry
     again = api(tokens.lena).post(f"drafts/{draft.pk}/approve", body)
-    assert again.status_code == 200 and OutboundEmail.objects.filter(ticket=draft.ticket).count() == 1
+    assert again.status_code == 409 and OutboundEmail.objects.filter(ticket=draft.ticket).count() == 1
+    assert again.json()["error"]["code"] == "already_approved"
 
 
 def test_it_refuses_a_risky_draft_with_the_guardrail_findings(tokens, api, draft):

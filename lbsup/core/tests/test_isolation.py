@@ -61,6 +61,8 @@ PAGES = {
     "health": PUBLIC,
     "login": PUBLIC,
     "logout": PUBLIC,
+    "two_factor": LOGIN,
+    "two_factor_verify": LOGIN,
     "api_tokens": LOGIN,
     "api_token_revoke": LOGIN,
     "api:openapi-json": PUBLIC,

@@ -208,7 +208,8 @@ def test_it_enqueues_the_triage_of_a_batch_in_one_write_after_the_commit(persona
     assert writes == [[(ids[0],), (ids[1],)]]
 
 
-def test_it_emits_ticket_created_for_each_new_ticket_of_a_batch(personas):
+def test_it_emits_ticket_created_for_each_new_ticket_of_a_batch(personas, settings):
+    settings.LBSUP_WEBHOOK_ALLOW_NETWORKS = ["127.0.0.0/8"]
     from lbsup.webhooks.actions import do_create_endpoint
     from lbsup.webhooks.models import Delivery
 

@@ -21,7 +21,7 @@ def dental_text():
 
 
 def test_it_uses_a_version_only_after_a_lead_approves_it(personas):
-    version = do_upload_playbook(personas.alice, personas.dental, dental_text())
+    version = do_upload_playbook(personas.lena, personas.dental, dental_text())
     assert version.state == "pending"
     with pytest.raises(NoActivePlaybook):
         active_playbook(personas.dental)
@@ -35,7 +35,7 @@ def test_it_uses_a_version_only_after_a_lead_approves_it(personas):
 
 @pytest.mark.parametrize("who", ["alice", "olivia", "charlie"])
 def test_it_refuses_approval_by_anyone_but_a_lead_or_admin(personas, who):
-    version = do_upload_playbook(personas.alice, personas.dental, dental_text())
+    version = do_upload_playbook(personas.lena, personas.dental, dental_text())
     with pytest.raises(PermissionError):
         do_approve_playbook(getattr(personas, who), version)
     version.refresh_from_db()
@@ -54,8 +54,8 @@ def test_it_supersedes_the_previous_version_and_shows_the_diff(personas):
 
 def test_it_refuses_a_playbook_written_for_another_workspace(personas):
     with pytest.raises(PlaybookError) as error:
-        do_upload_playbook(personas.charlie, personas.shop, dental_text())
-    assert "bright-smile" in str(error.value)
+        do_upload_playbook(personas.lena, personas.dental, (DEMO / "northwind.yaml").read_text())
+    assert "northwind" in str(error.value)
 
 
 def test_it_stores_nothing_for_an_invalid_playbook(personas):

@@ -62,7 +62,7 @@ class Command(BaseCommand):
         try:
             text = Path(file).read_text(encoding="utf-8")
             version = do_upload_playbook(approver or SYSTEM, target, text, source=file)
-        except (PlaybookError, OSError, UnicodeDecodeError) as error:
+        except (PlaybookError, OSError, UnicodeDecodeError, PermissionError) as error:
             self._fail(file, error)
         if approver:
             try:
