@@ -5,21 +5,12 @@ import re
 
 import pytest
 from django.contrib.auth.hashers import identify_hasher
-from django.core.cache import cache
 from django.test import Client
 
 from lbsup.audit.models import AuditEvent
 from lbsup.core import login
 from lbsup.core.login import MAX_FAILURES
 from lbsup.testing.personas import PASSWORD
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(settings):
-    # Counters live in the cache; a file cache shared with other test runs could be cleared mid-test.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "lbsup-login-tests"}}
-    cache.clear()
 
 
 def attempt(client, username, password, ip="203.0.113.7"):

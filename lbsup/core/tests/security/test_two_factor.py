@@ -6,7 +6,6 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -14,13 +13,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from lbsup.audit.models import AuditEvent
 from lbsup.core.actions import do_require_two_factor
 from lbsup.testing.personas import PASSWORD
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "lbsup-two-factor-tests"}}
-    cache.clear()
 
 
 @pytest.fixture
