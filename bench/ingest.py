@@ -1,6 +1,7 @@
 """Ingest rate: parse + store + thread (``do_ingest_batch``) over a directory of .eml files.
 
     .venv/bin/python bench/ingest.py --make-corpus /tmp/corpus -n 2000
+    .venv/bin/python bench/threading_corpus.py /tmp/threads -n 2000   # conversations, shuffled
     .venv/bin/python bench/ingest.py --workspace bench-ingest --eml-dir /tmp/corpus [-n N]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/lbsup_bench .venv/bin/python bench/ingest.py ...
 
@@ -124,8 +125,11 @@ def run(workspace_slug, eml_dir, limit, single):
 
     call_command("migrate", verbosity=0)
     import lbsup.triage.tasks  # noqa: F401 - loads the models once, as a running worker has (not timed)
+    manifest_path = eml_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     workspace = Workspace.objects.filter(slug=workspace_slug).first() or do_create_workspace(
-        SYSTEM, slug=workspace_slug, name=f"Benchmark {workspace_slug}", support_email=f"help@{workspace_slug}.example")
+        SYSTEM, slug=workspace_slug, name=f"Benchmark {workspace_slug}",
+        support_email=manifest.get("support_address") or f"help@{workspace_slug}.example")
     if Ticket.objects.filter(workspace=workspace).exists():
         sys.exit(f"{workspace_slug} already has tickets; use a new --workspace slug (the corpus's [#N] tags start at 1)")
     files = sorted(eml_dir.glob("*.eml"))[:limit] if limit else sorted(eml_dir.glob("*.eml"))
@@ -146,15 +150,21 @@ def run(workspace_slug, eml_dir, limit, single):
         timings += [(time.perf_counter() - before) / len(chunk)] * len(chunk)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     timings.sort()
-    threaded = Message.objects.filter(workspace=workspace, thread_reason__startswith="subject tag").count()
+    reasons = Counter(reason.split(" ", 2)[0] + " " + reason.split(" ", 2)[1] for reason in Message.objects.filter(
+        workspace=workspace, direction="inbound").exclude(thread_reason__startswith="new ticket").values_list(
+        "thread_reason", flat=True))
+    threaded = sum(reasons.values())
     tickets = Ticket.objects.filter(workspace=workspace).count()
     path = "do_ingest per message" if single else f"do_ingest_batch, {size} messages a batch"
     print(f"path: {path}")
     print(f"database: {connection.vendor}; {len(corpus)} messages, {sum(len(raw) for _, raw in corpus) / 1e6:.1f} MB")
-    print(f"states: {dict(states)}; tickets created: {tickets}; replies threaded by tag: {threaded}")
-    manifest = eml_dir / "manifest.json"
-    if manifest.exists() and not limit:
-        print(f"corpus expected: {json.loads(manifest.read_text())['expected']}")
+    print(f"states: {dict(states)}; tickets created: {tickets}; replies threaded: {threaded} ({dict(reasons)})")
+    if "expected" in manifest and not limit:
+        print(f"corpus expected: {manifest['expected']}")
+    if "thread_of" in manifest and not limit:  # a corpus of bench/threading_corpus.py
+        from threading_corpus import report
+
+        report(workspace, manifest)
     print(f"per message{' (batch time / batch size)' if not single else ''}: "
           f"p50 {statistics.median(timings) * 1000:.2f} ms; p95 {timings[int(len(timings) * 0.95)] * 1000:.2f} ms; "
           f"max {timings[-1] * 1000:.1f} ms")

@@ -69,6 +69,8 @@ class Ticket(Schema):
     first_response_at: datetime | None
     resolved_at: datetime | None
     due_at: datetime | None
+    participants: list[str] = Field(description="everyone on From/To/Cc of the customers' mail; copied on replies")
+    merged_into: int | None = Field(description="the ticket this one was merged into, if any")
 
 
 class TicketWithMessages(Ticket):
@@ -167,6 +169,7 @@ class Draft(Schema):
 class ApproveIn(Schema):
     text: str | None = Field(None, min_length=1, max_length=50_000, pattern=NOT_BLANK, description="the reply to send; default: the draft as it stands")
     override_reason: str = Field("", max_length=2000, description="needed to send despite a blocking guardrail finding")
+    cc: list[str] | None = Field(None, max_length=50, description="the ticket's participants to copy; default: all but the customer")
 
 
 class Company(Schema):

@@ -17,6 +17,7 @@ def ticket(t):
         "assignee": username(t.assignee) if t.assignee_id else None, "contact": contact_brief(t.contact),
         "created_at": t.created_at, "updated_at": t.updated_at, "last_message_at": t.last_message_at,
         "first_response_at": t.first_response_at, "resolved_at": t.resolved_at, "due_at": t.due_at,
+        "participants": t.participants or [], "merged_into": t.merged_into.number if t.merged_into_id else None,
     }
 
 

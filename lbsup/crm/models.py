@@ -45,6 +45,10 @@ class ContactEmail(models.Model):
     workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE)
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails")
     email = models.EmailField()
+    # Set when our mail to this address bounced for good (lbsup/intake/bounces.py); nullable so that
+    # SQLite adds the columns without rebuilding the table (and dropping the desk's search triggers).
+    bounced_at = models.DateTimeField(null=True, blank=True)
+    bounce_reason = models.CharField(max_length=300, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "email"], name="contact_email_per_workspace")]

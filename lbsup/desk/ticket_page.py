@@ -10,6 +10,8 @@ from django.utils.safestring import mark_safe
 from lbsup.assist.guardrails import GAP_PATTERN
 from lbsup.audit.models import AuditEvent
 from lbsup.drafts.models import Draft
+from lbsup.intake.mail_html import LINK_SCHEMES, link_attribute_filter
+from lbsup.outbound.actions import default_cc
 from lbsup.playbooks.active import NoActivePlaybook, active_playbook
 from lbsup.tickets.models import Direction, Status
 from lbsup.triage.highlight import evidence_ranges, evidence_words, highlight
@@ -40,12 +42,15 @@ SHOWN_TAGS = nh3.ALLOWED_TAGS - {"img"}
 
 
 def _thread(ticket):
-    thread = list(ticket.messages.select_related("author_user", "author_contact").prefetch_related("attachments"))
+    thread = list(ticket.messages.select_related("author_user", "author_contact", "outbound")
+                  .prefetch_related("attachments"))
     records = {r.message_id: r for r in TriageRecord.objects.filter(ticket=ticket)}
     for message in thread:
         message.triage_record = records.get(message.pk)
         message.highlighted = None
-        message.shown_html = mark_safe(nh3.clean(message.html, tags=SHOWN_TAGS)) if message.html else ""
+        message.shown_html = mark_safe(nh3.clean(
+            message.html, tags=SHOWN_TAGS, url_schemes=LINK_SCHEMES, attribute_filter=link_attribute_filter,
+            link_rel="noopener noreferrer")) if message.html else ""
         if message.triage_record:
             result = message.triage_record.result
             message.highlighted = highlight(
@@ -120,5 +125,6 @@ def ticket_context(request, membership, ticket, params, *, draft_text=None, bloc
         "previous_number": previous, "next_number": following,
         "others": others_here(ticket, request.user), "summary": (result or {}).get("summary"),
         "inbound": [m for m in thread if m.direction == Direction.INBOUND],
+        "cc_choices": default_cc(ticket), "merged_from": list(ticket.merged_from.values_list("number", flat=True)),
         **_draft_panel(ticket, playbook, draft_text, blocked),
     }

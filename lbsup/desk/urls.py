@@ -11,6 +11,7 @@ urlpatterns = [
     path("tickets/<int:number>/category/", views.correct_category, name="desk_category"),
     path("tickets/<int:number>/escalation/", views.set_escalation, name="desk_escalation"),
     path("tickets/<int:number>/split/", views.split_message, name="desk_split"),
+    path("tickets/<int:number>/merge/", views.merge_ticket, name="desk_merge"),
     path("tickets/<int:number>/presence/", views.presence, name="desk_presence"),
     path("tickets/<int:number>/drafts/<int:draft_id>/", views.decide_draft, name="desk_draft"),
     path("tickets/<int:number>/drafts/<int:draft_id>/check/", views.check_draft, name="desk_draft_check"),

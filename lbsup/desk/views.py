@@ -26,12 +26,13 @@ from lbsup.drafts.actions import (
     do_save_draft,
 )
 from lbsup.drafts.models import Draft
-from lbsup.outbound.actions import NothingToSend
+from lbsup.outbound.actions import NothingToSend, Unsendable
 from lbsup.playbooks.active import NoActivePlaybook, active_playbook
 from lbsup.tickets.actions import (
     do_add_note,
     do_assign,
     do_change_status,
+    do_merge_tickets,
     do_split_message,
 )
 from lbsup.tickets.models import Status, Ticket
@@ -181,6 +182,25 @@ def split_message(request, membership, ticket):
     return redirect(reverse("ticket_detail", args=[membership.workspace.slug, new_ticket.number]))
 
 
+@ticket_action
+def merge_ticket(request, membership, ticket):
+    """This ticket is the same conversation as ticket #N: it moves there, whole."""
+    number = request.POST.get("into", "").strip().lstrip("#")
+    if not number.isdigit():
+        raise ValueError("Give the number of the ticket to merge into")
+    target = Ticket.objects.filter(workspace=membership.workspace, number=int(number)).first()
+    if target is None:
+        raise ValueError(f"There is no ticket #{number} here")
+    do_merge_tickets(request.user, ticket, target, reason=_text(request, "reason"))
+    messages.success(request, f"Merged into #{target.number}; this ticket's messages are there now.")
+    return redirect(reverse("ticket_detail", args=[membership.workspace.slug, target.number]))
+
+
+def _cc(request):
+    """The participants the person left ticked; None when the form showed none (copy as usual)."""
+    return request.POST.getlist("cc") if request.POST.get("cc_shown") == "1" else None
+
+
 def _draft(ticket, draft_id):
     return get_object_or_404(Draft.objects.select_related("message", "ticket__contact"), ticket=ticket, pk=draft_id)
 
@@ -192,13 +212,14 @@ def decide_draft(request, membership, ticket, draft_id):
     text = _text(request, "text")
     if decision == "approve":
         try:
-            draft = do_approve_draft(request.user, draft, text, override_reason=_text(request, "override_reason"))
+            draft = do_approve_draft(request.user, draft, text, override_reason=_text(request, "override_reason"),
+                                     cc=_cc(request))
         except GuardrailBlocked as blocked:
             # Keep what the person typed: send the page back with the findings, not a redirect.
             context = ticket_context(request, membership, ticket, _queue_params(request), draft_text=text,
                                      blocked=blocked.findings)
             return render(request, "desk/ticket.html", context, status=422)
-        except NothingToSend as error:
+        except (NothingToSend, Unsendable) as error:
             raise ValueError(str(error))
         notice = already_approved_notice(draft, request.user)
         if notice:

@@ -99,7 +99,7 @@ def do_choose_reply(actor, draft, reply_id):
     return do_propose_draft(draft.message, current_triage(draft.message), reply_id=reply_id, actor=actor)[0]
 
 
-def do_approve_draft(actor, draft, text, *, override_reason=""):
+def do_approve_draft(actor, draft, text, *, override_reason="", cc=None):
     """A person approves (possibly edited) text; guardrails run again on it. Blocking findings
     stop it unless the person overrides with a reason. Two approvals send one email."""
     if not is_person(actor):
@@ -135,7 +135,7 @@ def do_approve_draft(actor, draft, text, *, override_reason=""):
             "ticket": draft.ticket.number, "draft": draft.pk, "reply_id": draft.reply_id,
             "approved_by": actor.get_username(), "edit_size": draft.edit_size,
             "guardrail_override": override_reason.strip() or None})
-        do_approve_and_send(actor, draft.ticket, text=text, approval_key=f"draft-{draft.pk}")
+        do_approve_and_send(actor, draft.ticket, text=text, approval_key=f"draft-{draft.pk}", cc=cc)
     return draft
 
 

@@ -17,13 +17,15 @@ from lbsup.audit.actors import SYSTEM, is_person
 from lbsup.core.rows import insert_row, update_rows
 from lbsup.crm.actions import do_create_contact, do_find_or_create_contact, normalize_email
 from lbsup.crm.models import Company, ContactEmail
-from lbsup.tickets.actions import do_add_customer_message, do_create_ticket
+from lbsup.tickets.actions import do_add_customer_message, do_create_ticket, do_merge_tickets
 from lbsup.tickets.models import Attachment, Channel, Message
 from lbsup.webhooks.actions import endpoints_read_once
 
+from .bounces import bounce_summary, do_record_bounce, read_bounce
 from .mailparse import MailRejected, parse_message
 from .models import InboundChannel, RawMessage
-from .thread_matching import LookupsReadOnce, find_ticket
+from .thread_matching import (LookupsOneByOne, LookupsReadOnce, ThreadMatch, early_replies_to, find_ticket,
+                              parent_of, people_on, sender_belongs_to, standing_for)
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +174,7 @@ class _Batch:
         self.companies = {company.domain: company for company in Company.objects.filter(
             workspace=workspace, domain__in=domains)} if domains else {}
         self.events = events  # the audit events this batch writes in one INSERT
-        keys = {mail.dedup_key[:255] for mail in mails}
+        keys = {key for mail in mails for key in (mail.dedup_key[:255], _variant_key(mail))}
         self.messages = {message.dedup_key: message for message in Message.objects.filter(
             workspace=workspace, dedup_key__in=keys).select_related("ticket")}
         self.threads = LookupsReadOnce(workspace, mails)
@@ -322,14 +324,14 @@ def _enqueue_triage(message_ids):
 FINISHED_FIELDS = ["state", "detail", "message", "attempts", "dedup_key", "subject", "from_email"]
 
 
-def _finish(raw_message, state, *, detail="", message=None, mail=None, batch=None):
+def _finish(raw_message, state, *, detail="", message=None, mail=None, batch=None, dedup_key=None):
     """batch: leave the write to the batch's write_final_states (one statement for all its messages)."""
     raw_message.state = state
     raw_message.detail = detail[:2000]
     raw_message.message = message
     raw_message.attempts += 1
     if mail is not None:
-        raw_message.dedup_key = mail.dedup_key[:255]
+        raw_message.dedup_key = dedup_key or mail.dedup_key[:255]
         raw_message.subject = (mail.subject or "")[:300]
         raw_message.from_email = (mail.from_email or "")[:320]
     if batch is not None:
@@ -345,16 +347,29 @@ def _store(raw_message, mail, *, accepted_by=None, batch=None, fresh=False):
     workspace = raw_message.workspace
     dedup_key = mail.dedup_key[:255]
     if batch is not None and not fresh:
-        existing = batch.stored_message(dedup_key)
+        stored = batch.stored_message
     else:
-        existing = Message.objects.filter(workspace=workspace, dedup_key=dedup_key).first()
+        def stored(key):
+            return Message.objects.filter(workspace=workspace, dedup_key=key).select_related("ticket").first()
+    existing = stored(dedup_key)
+    same_id_other_content = None
+    if (existing and existing.content_sha256 and existing.content_sha256 != mail.content_sha256
+            and not (mail.message_id or "").endswith(KEYED_SUBMISSION)):
+        # Gateways that reuse Message-IDs, a mail sent again with the photo added: another message,
+        # which a person must see. Its content is its key, so its own re-delivery is a duplicate.
+        same_id_other_content, dedup_key = existing, _variant_key(mail)
+        existing = stored(dedup_key)
     if existing:
         return _finish(raw_message, RawMessage.State.DUPLICATE, mail=mail, message=existing, batch=batch,
-                       detail=f"same message as ticket #{existing.ticket.number}")
+                       detail=f"same message as ticket #{existing.ticket.number}", dedup_key=dedup_key)
     if mail.auto and accepted_by is None:
         record_event(workspace, SYSTEM, "mail.filtered", raw_message, kind=str(mail.auto), reason=mail.auto_reason)
-        return _finish(raw_message, RawMessage.State.FILTERED, mail=mail, batch=batch,
-                       detail=f"{mail.auto}: {mail.auto_reason}")
+        detail = f"{mail.auto}: {mail.auto_reason}"
+        bounce = read_bounce(bytes(raw_message.raw)) if mail.auto == "bounce" else None
+        bounced = do_record_bounce(workspace, bounce)
+        if bounced is not None:
+            detail = f"bounce of our reply on #{bounced.number}: {bounce_summary(bounce)}"
+        return _finish(raw_message, RawMessage.State.FILTERED, mail=mail, batch=batch, detail=detail)
     if not mail.from_email:
         return _finish(raw_message, RawMessage.State.REJECTED, mail=mail, batch=batch, detail="no sender address")
 
@@ -362,8 +377,16 @@ def _store(raw_message, mail, *, accepted_by=None, batch=None, fresh=False):
         contact = batch.contact(mail.from_email, mail.from_name)
     else:
         contact = do_find_or_create_contact(SYSTEM, workspace, mail.from_email, mail.from_name)
-    match = find_ticket(workspace, mail, sender_contact=contact,
-                        lookups=batch.threads if batch is not None and not fresh else None)
+    lookups = batch.threads if batch is not None and not fresh else LookupsOneByOne(workspace)
+    match = find_ticket(workspace, mail, sender_contact=contact, lookups=lookups)
+    notes = list(mail.problems)
+    if same_id_other_content is not None:
+        first = standing_for(lookups.by_pk(same_id_other_content.ticket_id), lookups)
+        notes.append(f"same Message-ID as a message on ticket #{first.number}, with other content: "
+                     "kept as a message of its own")
+        if match.ticket is None and sender_belongs_to(first, mail.from_email, contact):
+            match = ThreadMatch(first, f"same Message-ID as an earlier message of #{first.number}, other content")
+    participants = people_on(workspace, mail)
     fields = {
         "text": mail.new_text or mail.text,
         "quoted_text": "\n\n".join(part for part in (mail.quoted_text, mail.signature) if part),
@@ -374,6 +397,9 @@ def _store(raw_message, mail, *, accepted_by=None, batch=None, fresh=False):
         "references": " ".join(mail.references),
         "dedup_key": dedup_key,
         "thread_reason": match.reason,
+        "parent_message_id": parent_of(mail) or None,
+        "content_sha256": mail.content_sha256,
+        "participants": participants,
     }
     if match.ticket is not None:
         message = do_add_customer_message(SYSTEM, match.ticket, author_contact=contact, **fields)
@@ -385,13 +411,18 @@ def _store(raw_message, mail, *, accepted_by=None, batch=None, fresh=False):
         message = ticket.first_message
         if batch is not None:
             batch.threads.added(ticket)
-    notes = list(mail.problems) + _store_attachments(message, mail.attachments,
-                                                     written=batch.files if batch is not None else None)
+    lookups.added_message(message, mail.from_email)
+    # Replies that came in before this mail and opened tickets of their own belong here now.
+    for child, ticket in early_replies_to(workspace, mail, lookups, besides=message.ticket):
+        do_merge_tickets(SYSTEM, ticket, message.ticket,
+                         reason=f"reply <{child.message_id}> arrived before the message it answers")
+        notes.append(f"ticket #{ticket.number} merged in: its reply <{child.message_id}> answers this message")
+    notes += _store_attachments(message, mail.attachments, written=batch.files if batch is not None else None)
     if accepted_by is not None:
         notes.insert(0, f"accepted by {accepted_by.get_username()} although it looked automatic "
                         f"({mail.auto}: {mail.auto_reason})")
     _finish(raw_message, RawMessage.State.PROCESSED, mail=mail, message=message, batch=batch,
-            detail="; ".join(notes)[:2000])
+            detail="; ".join(notes)[:2000], dedup_key=dedup_key)
     if batch is not None:
         return raw_message
     from lbsup.triage.tasks import triage_message_job
@@ -400,6 +431,10 @@ def _store(raw_message, mail, *, accepted_by=None, batch=None, fresh=False):
     # triage is logged as lost and the message waits for a person without a draft.
     transaction.on_commit(lambda: triage_message_job(message.pk), robust=True)
     return raw_message
+
+
+def _variant_key(mail):
+    return f"sha256:{mail.content_sha256}"
 
 
 RETRYABLE_STATES = (RawMessage.State.RECEIVED, RawMessage.State.FAILED)
@@ -434,6 +469,65 @@ def do_accept_filtered(actor, raw_message):
     with transaction.atomic():
         record_event(raw_message.workspace, actor, "mail.accepted", raw_message, filtered_because=raw_message.detail)
         return _store(raw_message, mail, accepted_by=actor)
+
+
+HAND_TEXT_LIMIT = 200_000  # characters of an unreadable mail shown as the message's text
+
+
+def do_assign_raw_message(actor, raw_message, *, ticket=None, from_email=""):
+    """A person puts mail that could not be read (rejected) or was filtered onto a ticket by hand:
+    an existing `ticket` of the workspace, or a new one from `from_email`. The message's text is the
+    mail's bytes as far as they decode (it may be all a person can read of it) and the original is
+    attached unchanged, so nothing the customer sent is lost."""
+    from email.utils import parseaddr
+
+    from lbsup.tickets.models import Ticket
+
+    if not is_person(actor):
+        raise PermissionError("Only a person assigns mail by hand")
+    if raw_message.state not in (RawMessage.State.REJECTED, RawMessage.State.FILTERED):
+        raise NotAllowedInThisState(f"Only rejected or filtered mail is assigned by hand; this one is {raw_message.state!r}")
+    workspace = raw_message.workspace
+    if ticket is not None and ticket.workspace_id != workspace.pk:
+        raise ValueError("That ticket belongs to another workspace")
+    raw = bytes(raw_message.raw)
+    text = raw.decode("utf-8", "replace").replace("\x00", "")
+    if len(text) > HAND_TEXT_LIMIT:
+        text = text[:HAND_TEXT_LIMIT] + f"\n\n[… {len(text) - HAND_TEXT_LIMIT:,} more characters in the attached original]"
+    fields = {"text": text, "dedup_key": f"raw:{raw_message.content_sha256}",
+              "thread_reason": f"assigned by hand by {actor.get_username()}"[:200]}
+    with transaction.atomic():
+        raw_message = RawMessage.objects.select_for_update().get(pk=raw_message.pk)
+        if raw_message.state not in (RawMessage.State.REJECTED, RawMessage.State.FILTERED):
+            raise NotAllowedInThisState("Someone assigned this mail a moment ago")
+        if ticket is None:
+            address = normalize_email(parseaddr(from_email)[1] or from_email)
+            if "@" not in address or len(address) > 254 or any(ch.isspace() for ch in address):
+                raise ValueError("Give the customer's email address for the new ticket, or a ticket number")
+            contact = do_find_or_create_contact(actor, workspace, address, "")
+            ticket = do_create_ticket(actor, workspace, contact=contact, subject=raw_message.subject or "(unreadable mail)",
+                                      channel=TICKET_CHANNEL.get(raw_message.channel, Channel.EMAIL), **fields)
+            message = ticket.first_message
+        else:
+            ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+            message = do_add_customer_message(actor, ticket, **fields)
+        original = Attachment(workspace=workspace, message=message, filename="original-mail.eml",
+                              content_type="message/rfc822", size=len(raw))
+        name, error = _write_file(original, raw)
+        if error:
+            original.skipped_reason = f"{NOT_STORED}{error}"[:300]
+        else:
+            original.file.name = name
+        original.save()
+        record_event(workspace, actor, "mail.assigned", raw_message, ticket=ticket.number, was=raw_message.state,
+                     reason=raw_message.detail[:500])
+        _finish(raw_message, RawMessage.State.PROCESSED, message=message,
+                detail=f"assigned by hand by {actor.get_username()} to #{ticket.number} (was {raw_message.state}: "
+                       f"{raw_message.detail})")
+    from lbsup.triage.tasks import triage_message_job
+
+    transaction.on_commit(lambda: triage_message_job(message.pk), robust=True)
+    return raw_message
 
 
 def _store_attachments(message, attachments, written=None):
@@ -516,6 +610,11 @@ def _one_line(value):
     return " ".join("".join(" " if ch.isspace() or not ch.isprintable() else ch for ch in value or "").split())
 
 
+# The Message-ID domain of a form or API submission made with an idempotency key: the key names the
+# message, so other content under it is the client reusing a key (the API refuses it), not a new mail.
+KEYED_SUBMISSION = ".intake.lbsup"
+
+
 def compose_inbound(workspace, *, from_email, from_name="", subject="", text="", message_key=None):
     """A web-form or API submission as a plain RFC 5322 message, so every channel takes
     the same raw-first, deduplicated path. message_key (an idempotency key) makes a
@@ -529,6 +628,6 @@ def compose_inbound(workspace, *, from_email, from_name="", subject="", text="",
     mail["Subject"] = _one_line(subject)
     mail["Date"] = formatdate(localtime=False)
     key = hashlib.sha256(f"{workspace.pk}:{message_key}".encode()).hexdigest()[:32] if message_key else None
-    mail["Message-ID"] = f"<{key}@{workspace.slug}.intake.lbsup>" if key else make_msgid(domain="intake.lbsup")
+    mail["Message-ID"] = f"<{key}@{workspace.slug}{KEYED_SUBMISSION}>" if key else make_msgid(domain="intake.lbsup")
     mail.set_content(text)
     return mail.as_bytes()

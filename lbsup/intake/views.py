@@ -4,6 +4,7 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +18,7 @@ from .actions import (
     NotAllowedInThisState,
     compose_inbound,
     do_accept_filtered,
+    do_assign_raw_message,
     do_ingest,
     do_retry_raw_message,
 )
@@ -178,3 +180,40 @@ def reconcile(request, slug):
         "workspace": workspace, "membership": membership, "mailboxes": mailboxes, "days": days,
         "max_days": MAX_RECONCILE_DAYS, "reports": reports,
     })
+
+
+@login_required
+def raw_message_source(request, slug, pk):
+    """The mail exactly as it arrived, as a download: never rendered in the page (it may be hostile)."""
+    membership = membership_or_404(request.user, slug)
+    raw_message = _raw_message_or_404(membership, pk)
+    response = HttpResponse(bytes(raw_message.raw), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="mail-{raw_message.pk}.eml"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_POST
+def assign_raw_message(request, slug, pk):
+    """Rejected (or filtered) mail onto a ticket by hand: its number, or a new one from an address."""
+    from lbsup.tickets.models import Ticket
+
+    membership = membership_or_404(request.user, slug)
+    raw_message = _raw_message_or_404(membership, pk)
+    number = request.POST.get("ticket", "").strip().lstrip("#")
+    ticket = None
+    if number:
+        ticket = Ticket.objects.filter(workspace=membership.workspace, number=int(number)).first() \
+            if number.isdigit() else None
+        if ticket is None:
+            messages.error(request, f"There is no ticket #{number} here")
+            return _back_to_list(request, slug)
+    try:
+        raw_message = do_assign_raw_message(request.user, raw_message, ticket=ticket,
+                                            from_email=request.POST.get("from_email", "")[:320])
+    except (NotAllowedInThisState, ValueError) as error:
+        messages.error(request, str(error))
+        return _back_to_list(request, slug)
+    messages.success(request, f"Message {raw_message.pk} is now on ticket #{raw_message.message.ticket.number}.")
+    return _back_to_list(request, slug)

@@ -93,7 +93,7 @@ def outbound_problem(outbound, *, ask_server=True):
     try:
         email = build_email(outbound)
         email.message()
-        for address in (email.from_email, *email.reply_to):
+        for address in (email.from_email, *email.reply_to, *email.cc):
             sanitize_address(address, email.encoding or "utf-8")
     except (BadHeaderError, ValueError) as error:
         return f"This reply cannot be made into a valid email: {error}"
@@ -105,9 +105,29 @@ def backoff(attempts):
     return datetime.timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
 
 
-def do_approve_and_send(actor, ticket, *, text, approval_key=None):
+def default_cc(ticket):
+    """The ticket's participants other than the customer: a reply-all keeps the conversation together."""
+    own = {email.lower() for email in ticket.contact.emails.values_list("email", flat=True)}
+    return [address for address in ticket.participants or () if address not in own]
+
+
+def chosen_cc(ticket, cc):
+    """cc: the addresses the representative kept (None: all of default_cc). Only participants can
+    be copied: a reply is not a way to mail an address that was never on the conversation."""
+    allowed = default_cc(ticket)
+    if cc is None:
+        return allowed
+    wanted = {address.strip().lower() for address in cc if address.strip()}
+    unknown = sorted(wanted - set(allowed))
+    if unknown:
+        raise Unsendable(f"Only people on the conversation can be copied; not {', '.join(unknown)}")
+    return [address for address in allowed if address in wanted]
+
+
+def do_approve_and_send(actor, ticket, *, text, approval_key=None, cc=None):
     """A representative approves this text as the reply; it is queued for sending.
-    A second approval with the same approval_key (the same draft) returns the first."""
+    A second approval with the same approval_key (the same draft) returns the first.
+    cc: the participants to copy (None: all of them but the customer)."""
     if not is_person(actor):
         raise PermissionError("Only a person can approve a reply to a customer")
     if not Membership.objects.filter(workspace_id=ticket.workspace_id, user=actor, role__in=DESK_ROLES).exists():
@@ -121,12 +141,14 @@ def do_approve_and_send(actor, ticket, *, text, approval_key=None):
     existing = OutboundEmail.objects.filter(workspace_id=ticket.workspace_id, approval_key=key).first()
     if existing:
         return existing
-    problem = recipient_problem(to_email)
-    if problem:
-        raise Unsendable(problem)
+    cc = [address for address in chosen_cc(ticket, cc) if address != to_email.lower()]
+    for address in (to_email, *cc):
+        problem = recipient_problem(address)
+        if problem:
+            raise Unsendable(problem)
     try:
         with transaction.atomic():
-            outbound = _queue(actor, ticket, text=text, to_email=to_email, key=key)
+            outbound = _queue(actor, ticket, text=text, to_email=to_email, cc=cc, key=key)
             # The rest of the message (headers) is checked here too, while the person is waiting.
             problem = outbound_problem(outbound, ask_server=False)
             if problem:
@@ -140,7 +162,7 @@ def do_approve_and_send(actor, ticket, *, text, approval_key=None):
     return outbound
 
 
-def _queue(actor, ticket, *, text, to_email, key):
+def _queue(actor, ticket, *, text, to_email, cc, key):
     workspace = ticket.workspace
     last_inbound = ticket.messages.filter(direction=Direction.INBOUND).exclude(message_id="").order_by(
         "-created_at").first()
@@ -155,10 +177,10 @@ def _queue(actor, ticket, *, text, to_email, key):
     subject = subject if subject.lower().startswith("re:") else f"Re: {subject}"
     outbound = OutboundEmail.objects.create(
         workspace=workspace, ticket=ticket, message=message, approval_key=key, approved_by=actor,
-        approved_at=timezone.now(), to_email=to_email, subject=f"{subject} [#{ticket.number}]"[:400],
+        approved_at=timezone.now(), to_email=to_email, cc_emails=cc, subject=f"{subject} [#{ticket.number}]"[:400],
         next_attempt_at=timezone.now(),
     )
-    record_event(workspace, actor, "reply.approved", outbound, ticket=ticket.number, to=to_email)
+    record_event(workspace, actor, "reply.approved", outbound, ticket=ticket.number, to=to_email, cc=cc)
     return outbound
 
 
@@ -180,7 +202,7 @@ def build_email(outbound):
         headers["References"] = " ".join(f"<{ref}>" for ref in message.references.split())
     email = EmailMultiAlternatives(
         subject=outbound.subject, body=message.text, from_email=formataddr((one_line(workspace.name), address)),
-        to=[outbound.to_email], reply_to=[address], headers=headers,
+        to=[outbound.to_email], cc=outbound.cc_emails, reply_to=[address], headers=headers,
     )
     paragraphs = "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in message.text.split("\n\n"))
     email.attach_alternative(f"<!doctype html><html><body>{paragraphs}</body></html>", "text/html")

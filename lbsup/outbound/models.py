@@ -27,12 +27,17 @@ class OutboundEmail(models.Model):
     approved_at = models.DateTimeField()
     state = models.CharField(max_length=16, choices=State.choices, default=State.APPROVED)
     to_email = models.EmailField()
+    # The ticket's other participants, copied unless the representative took them off.
+    cc_emails = models.JSONField(default=list, blank=True)
     subject = models.CharField(max_length=400)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(db_index=True)
     attempt_started_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # The receiving side's later report that it could not deliver it (a bounce), or that it is delayed.
+    bounce = models.CharField(max_length=300, blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

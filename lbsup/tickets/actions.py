@@ -38,8 +38,9 @@ WITHOUT_SAVEPOINT = transaction.atomic(savepoint=False)
 
 @WITHOUT_SAVEPOINT
 def do_create_ticket(actor, workspace, *, contact, subject, channel, text, html="", at=None, message_id="",
-                     in_reply_to="", references="", **message_fields):
-    """Open a ticket from a customer's first message (the returned ticket's `first_message`)."""
+                     in_reply_to="", references="", participants=(), **message_fields):
+    """Open a ticket from a customer's first message (the returned ticket's `first_message`).
+    participants: the addresses on the mail's From/To/Cc (ours left out)."""
     _check_same_workspace(workspace, contact)
     at = at or timezone.now()
     ticket = insert_row(Ticket(
@@ -51,6 +52,7 @@ def do_create_ticket(actor, workspace, *, contact, subject, channel, text, html=
         created_at=at,
         updated_at=at,
         last_message_at=at,
+        participants=list(participants),
     ))
     record_event(workspace, actor, "ticket.created", ticket, number=ticket.number, channel=channel)
     ticket.first_message = _create_message(
@@ -83,7 +85,7 @@ def _clocks_moved(ticket, at=None, **what):
 
 def _create_message(actor, ticket, *, direction, author_kind, text, at, author_contact=None, author_user=None,
                     html="", message_id="", in_reply_to="", references="", sent_at=None, quoted_text="",
-                    dedup_key="", thread_reason=""):
+                    dedup_key="", thread_reason="", parent_message_id=None, content_sha256=None):
     message = insert_row(Message(
         workspace_id=ticket.workspace_id,
         ticket=ticket,
@@ -101,6 +103,8 @@ def _create_message(actor, ticket, *, direction, author_kind, text, at, author_c
         quoted_text=quoted_text,
         dedup_key=dedup_key,
         thread_reason=thread_reason,
+        parent_message_id=parent_message_id,
+        content_sha256=content_sha256,
     ))
     record_event(ticket.workspace, actor, f"message.{direction}", message, ticket=ticket.number)
     return message
@@ -108,15 +112,20 @@ def _create_message(actor, ticket, *, direction, author_kind, text, at, author_c
 
 @WITHOUT_SAVEPOINT
 def do_add_customer_message(actor, ticket, *, text, html="", at=None, message_id="", in_reply_to="", references="",
-                            author_contact=None, **message_fields):
-    """A customer wrote again on an existing ticket: a closed or waiting ticket comes back to the queue."""
+                            author_contact=None, participants=(), **message_fields):
+    """A customer wrote again on an existing ticket: a closed or waiting ticket comes back to the queue.
+    participants: the addresses on the mail's From/To/Cc (ours left out), added to the ticket's."""
     at = at or timezone.now()
     message = _create_message(
         actor, ticket, direction=Direction.INBOUND, author_kind=AuthorKind.CONTACT,
         author_contact=author_contact or ticket.contact, text=text, html=html, at=at,
         message_id=message_id, in_reply_to=in_reply_to, references=references, **message_fields,
     )
-    updates = {"last_message_at": at, "updated_at": timezone.now()}
+    updates = {"last_message_at": max(at, ticket.last_message_at), "updated_at": timezone.now()}
+    known = ticket.participants or []
+    joined = [address for address in participants if address not in known]
+    if joined:
+        updates["participants"] = [*known, *joined]
     reopened = ticket.status in (Status.RESOLVED, Status.CLOSED)
     if ticket.status in (Status.WAITING, Status.RESOLVED, Status.CLOSED):
         updates["status"] = Status.OPEN
@@ -305,3 +314,56 @@ def do_split_message(actor, message, *, subject=""):
                  split_from=source.number)
     record_event(workspace, actor, "ticket.split", source, message=message.pk, new_ticket=ticket.number)
     return ticket
+
+
+def _merged_participants(*tickets):
+    return list(dict.fromkeys(address for ticket in tickets for address in ticket.participants or ()))
+
+
+@transaction.atomic
+def do_merge_tickets(actor, source, target, *, reason=""):
+    """One conversation on two tickets becomes one: every message of `source` (with its drafts,
+    triage, outbound mail, CRM notes and follow-ups) moves to `target`, and `source` is closed as merged into it,
+    so its reply address and tag lead to `target`. The audit event on both lists the messages moved,
+    which is what a person needs to split them off again (do_split_message). A person merges from the
+    ticket page; intake merges by itself when a reply that opened a ticket turns out to answer mail
+    of another (it arrived first)."""
+    from lbsup.crm.models import CrmNote
+    from lbsup.drafts.models import Draft
+    from lbsup.followups.models import FollowUp
+    from lbsup.outbound.models import OutboundEmail
+    from lbsup.triage.models import TriageRecord
+
+    _check_same_workspace(source.workspace, target)
+    if source.pk == target.pk:
+        raise ValueError("A ticket cannot be merged into itself")
+    if source.merged_into_id:
+        raise ValueError(f"#{source.number} was already merged into another ticket")
+    if target.merged_into_id:
+        raise ValueError(f"#{target.number} was merged into another ticket; merge into that one")
+    workspace = source.workspace
+    moved = list(Message.objects.filter(ticket=source).values_list("pk", flat=True))
+    Message.objects.filter(ticket=source).update(ticket=target)
+    for model in (TriageRecord, Draft, OutboundEmail, FollowUp):
+        model.objects.filter(ticket=source).update(ticket=target)
+    # A ticket has one CRM note in preparation at most: the target's stays, the source's then stays behind.
+    CrmNote.objects.filter(ticket=source).exclude(state="draft").update(ticket=target)
+    if not CrmNote.objects.filter(ticket=target, state="draft").exists():
+        CrmNote.objects.filter(ticket=source).update(ticket=target)
+    now = timezone.now()
+    updates = {"participants": _merged_participants(target, source), "updated_at": now,
+               "last_message_at": max(target.last_message_at, source.last_message_at),
+               "created_at": min(target.created_at, source.created_at)}
+    if source.first_response_at and (not target.first_response_at or source.first_response_at < target.first_response_at):
+        updates["first_response_at"] = source.first_response_at
+    if not target.is_open and source.is_open:
+        updates["status"], updates["resolved_at"] = Status.OPEN, None
+    _update_ticket(target, **updates)
+    _update_ticket(source, merged_into=target, status=Status.CLOSED, resolved_at=source.resolved_at or now,
+                   updated_at=now)
+    record_event(workspace, actor, "ticket.merged", source, into=target.number, messages=moved, reason=reason[:300])
+    record_event(workspace, actor, "ticket.merged_in", target, merged=source.number, messages=moved,
+                 reason=reason[:300])
+    _clocks_moved(source, now)
+    _clocks_moved(target, now, restart="status" in updates)
+    return target

@@ -66,6 +66,13 @@ class Ticket(models.Model):
     due_at = models.DateTimeField(null=True, blank=True, help_text="the earliest pending SLA due time")
     sla_paused_since = models.DateTimeField(null=True, blank=True)
     snoozed_until = models.DateTimeField(null=True, blank=True)
+    # Everyone on From/To/Cc of the customers' messages (lower-case addresses, ours left out): they
+    # are part of the conversation, so their reply-all threads here and our replies copy them.
+    # Nullable, like the other columns added to this table since: on SQLite a NOT NULL column means
+    # rebuilding the table, which drops the desk's search and tally triggers on it.
+    participants = models.JSONField(null=True, blank=True)
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="merged_from")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "number"], name="ticket_number_per_workspace")]
@@ -118,6 +125,12 @@ class Message(models.Model):
     thread_reason = models.CharField(max_length=200, blank=True, help_text="Why this message joined its ticket")
     in_reply_to = models.CharField(max_length=998, blank=True)
     references = models.TextField(blank=True)
+    # The one message this replies to (In-Reply-To, else the last of References), indexed: a reply
+    # that arrived before its parent is found from the parent when that comes in.
+    # (Nullable for the reason given at Ticket.participants.)
+    parent_message_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    # What the mail said (parser's content hash): the same Message-ID with other content is another message.
+    content_sha256 = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -128,6 +141,8 @@ class Message(models.Model):
             # Threading looks up every reply's In-Reply-To/References among our own Message-IDs;
             # without it each inbound reply scans the workspace's messages.
             models.Index(fields=["workspace", "message_id"], name="message_workspace_message_id"),
+            models.Index(fields=["workspace", "parent_message_id"], name="message_workspace_parent",
+                         condition=models.Q(parent_message_id__isnull=False)),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -22,6 +22,9 @@ class Workspace(models.Model):
     phone = models.CharField(max_length=64, blank=True)
     # Leads and admins of this workspace sign in with a second factor (lbsup/core/two_factor.py).
     require_two_factor = models.BooleanField(default=False)
+    # 0: off. Otherwise "Re: <subject>" from a ticket's own contact joins that ticket while it is open
+    # and had mail within this many days: the weakest threading rule, for mail clients that drop headers.
+    thread_by_subject_days = models.PositiveSmallIntegerField(default=0)
     # Per-workspace ticket numbers ("#12") are allocated from this counter.
     next_ticket_number = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -37,7 +37,8 @@ def approve_draft(request, slug: WorkspaceSlug, draft_id: ObjectId, payload: sch
     if not text.strip():
         raise ApiError(422, "The reply is empty")
     try:
-        draft = do_approve_draft(request.auth.actor, draft, text, override_reason=payload.override_reason)
+        draft = do_approve_draft(request.auth.actor, draft, text, override_reason=payload.override_reason,
+                                 cc=payload.cc)
     except GuardrailBlocked as blocked:
         raise ApiError(422, str(blocked), code="guardrail_blocked", details=blocked.findings)
     except Unsendable as error:

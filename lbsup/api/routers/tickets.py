@@ -52,7 +52,7 @@ class TicketFilters(Schema):
 
 
 def tickets_of(workspace):
-    return Ticket.objects.filter(workspace=workspace).select_related("contact", "team", "assignee")
+    return Ticket.objects.filter(workspace=workspace).select_related("contact", "team", "assignee", "merged_into")
 
 
 def ticket_or_404(request, number):

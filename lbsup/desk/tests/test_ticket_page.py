@@ -234,3 +234,41 @@ def test_it_links_the_next_and_previous_ticket_of_the_same_view(personas, dental
     html = login(personas.alice).get(url(second) + "?view=escalated").content.decode()
     assert f'/tickets/{first.number}/?view=escalated" data-key="j"' in html
     assert 'data-key="k"' not in html
+
+
+def test_it_merges_a_ticket_into_another_from_the_ticket_page(personas, dental_playbook, login):
+    target = personas.dental_ticket
+    source = triaged(personas.dental, "Also: is Tuesday at 3 still free?", "Tuesday?", email="maria@mailbox.example")
+    client = login(personas.alice)
+    assert "Merge into another ticket" in client.get(url(source)).content.decode()
+    missing = client.post(url(source, "merge/"), {"into": str(personas.shop_ticket.number + 100)}, follow=True)
+    assert "There is no ticket" in missing.content.decode()
+    response = client.post(url(source, "merge/"), {"into": f"#{target.number}", "reason": "same appointment"})
+    assert response["Location"] == f"/w/bright-smile/tickets/{target.number}/"
+    assert target.messages.filter(text__startswith="Also: is Tuesday").exists()
+    source.refresh_from_db()
+    assert source.merged_into == target and source.status == "closed"
+    event = AuditEvent.objects.get(verb="ticket.merged", actor_user=personas.alice)
+    assert event.data["into"] == target.number and event.data["reason"] == "same appointment"
+    assert f"Merged into <a href=\"/w/bright-smile/tickets/{target.number}/\"" in client.get(url(source)).content.decode()
+    again = client.post(url(source, "merge/"), {"into": str(target.number)}, follow=True)
+    assert "already merged" in again.content.decode()
+
+
+@pytest.mark.parametrize("ticked, copied", [(["carol@partner.example"], ["carol@partner.example"]), ([], [])])
+def test_it_copies_the_conversation_on_the_reply_unless_unticked(
+        personas, dental_playbook, login, smtp, django_capture_on_commit_callbacks, ticked, copied):
+    ticket = triaged(personas.dental, "what time do you open on saturday?", "Hours",
+                     participants=["pat@mailbox.example", "carol@partner.example"])
+    draft = open_draft(ticket)
+    client = login(personas.alice)
+    page = client.get(url(ticket)).content.decode()
+    assert 'name="cc" value="carol@partner.example" checked' in page and "On the conversation" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(ticket, f"drafts/{draft.pk}/"),
+                    {"decision": "approve", "text": filled(draft.text), "cc_shown": "1", "cc": ticked})
+    assert OutboundEmail.objects.get(ticket=ticket).cc_emails == copied
+    [received] = smtp.wait_for(1)
+    sent = email.message_from_bytes(received.raw, policy=policy.default)
+    assert sent.get("Cc", "") == ", ".join(copied)
+    assert set(received.rcpt_tos) == {"pat@mailbox.example", *copied}

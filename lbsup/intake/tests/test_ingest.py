@@ -34,11 +34,24 @@ def test_it_stores_the_same_file_once(personas):
     assert Message.objects.filter(workspace=personas.dental, dedup_key=first.dedup_key).count() == 1
 
 
-def test_it_keeps_one_message_for_a_message_id_seen_twice(personas):
+def test_it_keeps_a_second_mail_with_the_same_message_id_and_other_content(personas):
     first = ingest(personas.dental, load_eml("same_id_1.eml"))
     second = ingest(personas.dental, load_eml("same_id_2.eml"))
-    assert (first.state, second.state) == ("processed", "duplicate")
-    assert second.message_id == first.message_id
+    assert (first.state, second.state) == ("processed", "processed")
+    assert second.message_id != first.message_id
+    assert "Second, different body" in second.message.text
+    assert second.message.ticket_id == first.message.ticket_id  # same sender: the same conversation
+    assert "other content" in second.detail and "other content" in second.message.thread_reason
+    # Its own re-delivery (other transport headers, same content) is a duplicate of it.
+    again = ingest(personas.dental, b"Received: from relay.example by mx.example\r\n" + load_eml("same_id_2.eml"))
+    assert again.state == "duplicate" and again.message_id == second.message_id
+
+
+def test_it_keeps_one_message_for_a_redelivery_of_the_same_mail(personas):
+    first = ingest(personas.dental, load_eml("same_id_1.eml"))
+    again = ingest(personas.dental, b"Delivered-To: hello@brightsmile.example\r\n" + load_eml("same_id_1.eml"))
+    assert (first.state, again.state) == ("processed", "duplicate")
+    assert again.message_id == first.message_id
     assert RawMessage.objects.count() == 2  # both raw copies are kept; one ticket message
 
 

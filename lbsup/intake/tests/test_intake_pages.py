@@ -216,3 +216,52 @@ def test_it_reports_a_mailbox_it_cannot_reach_without_crashing(personas):
 
 def test_it_says_when_a_workspace_has_no_mailbox(personas):
     assert "This workspace has no IMAP mailbox." in logged_in(personas.lena).get(RECONCILE).content.decode()
+
+
+# --- mail that could not be read: opened and assigned by hand -------------------------------------
+
+UNREADABLE = b"\x00\x01garbage without any header\r\n\r\nMy tap is leaking, please call 555-0100\r\n"
+
+
+def test_it_keeps_unreadable_mail_in_view_and_assigns_it_to_a_ticket_by_hand(personas):
+    raw_message = do_ingest(personas.dental, UNREADABLE, channel="imap")
+    assert raw_message.state == "rejected" and raw_message.detail
+    client = logged_in(personas.alice)
+    page = client.get(f"{LIST}?state=rejected").content.decode()
+    assert raw_message.detail in page and "Assign by hand" in page
+    source = client.get(f"{LIST}{raw_message.pk}/source/")
+    assert source.content == UNREADABLE and source["Content-Disposition"].startswith("attachment")
+    ticket = personas.dental_ticket
+    client.post(f"{LIST}{raw_message.pk}/assign/", {"ticket": f"#{ticket.number}"})
+    raw_message.refresh_from_db()
+    assert raw_message.state == "processed" and raw_message.message.ticket == ticket
+    assert "555-0100" in raw_message.message.text and "\x00" not in raw_message.message.text
+    original = raw_message.message.attachments.get()
+    assert original.filename == "original-mail.eml" and original.file.read() == UNREADABLE
+    assert AuditEvent.objects.get(verb="mail.assigned").actor_user == personas.alice
+    again = client.post(f"{LIST}{raw_message.pk}/assign/", {"ticket": str(ticket.number)}, follow=True)
+    assert "Only rejected or filtered mail" in again.content.decode()
+
+
+def test_it_opens_a_new_ticket_for_unreadable_mail_from_the_address_a_person_gives(personas):
+    raw_message = do_ingest(personas.dental, UNREADABLE, channel="imap")
+    client = logged_in(personas.alice)
+    refused = client.post(f"{LIST}{raw_message.pk}/assign/", {"from_email": "not an address"}, follow=True)
+    assert "Give the customer&#x27;s email address" in refused.content.decode()
+    foreign = client.post(f"{LIST}{raw_message.pk}/assign/", {"ticket": str(personas.shop_ticket.number + 50)},
+                          follow=True)
+    assert "There is no ticket" in foreign.content.decode()
+    client.post(f"{LIST}{raw_message.pk}/assign/", {"from_email": "Pat <pat@mailbox.example>"})
+    raw_message.refresh_from_db()
+    ticket = raw_message.message.ticket
+    assert ticket.contact.primary_email == "pat@mailbox.example" and ticket.workspace == personas.dental
+
+
+@pytest.mark.parametrize("who, status", [("olivia", 403), ("charlie", 404)])
+def test_it_lets_no_owner_or_outsider_open_or_assign_mail(personas, who, status):
+    raw_message = do_ingest(personas.dental, UNREADABLE, channel="imap")
+    client = logged_in(getattr(personas, who))
+    assert client.get(f"{LIST}{raw_message.pk}/source/").status_code == status
+    assert client.post(f"{LIST}{raw_message.pk}/assign/", {"from_email": "x@y.example"}).status_code == status
+    raw_message.refresh_from_db()
+    assert raw_message.state == "rejected"

@@ -15,8 +15,11 @@ HANG = 120  # seconds for all cases together; they take well under a second each
 CHILD = f"""
 import os, sys
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lbsup.settings")
+import django
+django.setup()
 from lbsup.assist import details, drafts, injection, signals
 from lbsup.assist.drafts import FIELD_CUES
+from lbsup.intake.thread_matching import reply_subject_key
 
 N = {SIZE}
 cases = {{
@@ -26,6 +29,8 @@ cases = {{
     "injection line-start cues after a first character": lambda: injection.detect_injection("x" + "\\n" * N),
     "signals line-start cues": lambda: signals.read_signals("Hi", "x" + "\\n" * N),
     "drafts quantity cue on digit commas": lambda: [p.search("1," * (N // 2) + "x") for _, _, p in FIELD_CUES if p],
+    "threading reply prefixes without a colon": lambda: reply_subject_key(" re" * (N // 3) + "x"),
+    "threading reply prefixes, then tags": lambda: reply_subject_key("re:" * (N // 6) + "[#1" * (N // 6)),
 }}
 for name, case in cases.items():
     print(name, flush=True)
