@@ -21,7 +21,7 @@ from lbsup.tickets.actions import do_add_customer_message, do_create_ticket, do_
 from lbsup.tickets.models import Attachment, Channel, Message
 from lbsup.webhooks.actions import endpoints_read_once
 
-from .bounces import bounce_summary, do_record_bounce, read_bounce
+from .bounces import bounce_summary, do_record_bounce
 from .mailparse import MailRejected, parse_message
 from .models import InboundChannel, RawMessage
 from .thread_matching import (LookupsOneByOne, LookupsReadOnce, ThreadMatch, early_replies_to, find_ticket,
@@ -365,10 +365,9 @@ def _store(raw_message, mail, *, accepted_by=None, batch=None, fresh=False):
     if mail.auto and accepted_by is None:
         record_event(workspace, SYSTEM, "mail.filtered", raw_message, kind=str(mail.auto), reason=mail.auto_reason)
         detail = f"{mail.auto}: {mail.auto_reason}"
-        bounce = read_bounce(bytes(raw_message.raw)) if mail.auto == "bounce" else None
-        bounced = do_record_bounce(workspace, bounce)
+        bounced = do_record_bounce(workspace, mail.bounce)
         if bounced is not None:
-            detail = f"bounce of our reply on #{bounced.number}: {bounce_summary(bounce)}"
+            detail = f"bounce of our reply on #{bounced.number}: {bounce_summary(mail.bounce)}"
         return _finish(raw_message, RawMessage.State.FILTERED, mail=mail, batch=batch, detail=detail)
     if not mail.from_email:
         return _finish(raw_message, RawMessage.State.REJECTED, mail=mail, batch=batch, detail="no sender address")

@@ -69,11 +69,11 @@ def test_it_ignores_a_bounce_about_mail_of_another_workspace(personas):
 def test_it_reads_real_delivery_reports():
     from pathlib import Path
 
-    from lbsup.intake.bounces import read_bounce
+    from lbsup.intake.mailparse import parse_message
 
     folder = Path(__file__).resolve().parent / "fixtures" / "real"
-    bounce = read_bounce((folder / "bounce_report_422.eml").read_bytes())
+    bounce = parse_message((folder / "bounce_report_422.eml").read_bytes()).bounce
     assert bounce.original_message_id == "15655788.13.1200472642578.JavaMail.Administrator@mail.ttttt.com.au"
     assert (bounce.recipient, bounce.status, bounce.action) == ("fraser@oooooooo.com.au", "4.2.2", "delayed")
     assert bounce.diagnostic == "452 4.2.2 <fraser@oooooooo.com.au>... Mailbox full"
-    assert read_bounce(b"From: a@b.example\r\nSubject: hi\r\n\r\nnot a bounce\r\n") is None
+    assert parse_message(b"From: a@b.example\r\nSubject: hi\r\n\r\nnot a bounce\r\n").bounce is None

@@ -273,7 +273,7 @@ def test_it_parses_every_fixture_as_the_default_policy_does_with_headers_parsed_
     names = [name for name in all_fixture_names() if not name.endswith(".gz")]
     cached = [parse_message(load_eml(name)) for name in names]
     again = [parse_message(load_eml(name)) for name in names]  # now every header value comes from the cache
-    monkeypatch.setattr(mailparse, "HEADERS_PARSED_ONCE", policy.default)
+    monkeypatch.setattr(mailparse.headers, "HEADERS_PARSED_ONCE", policy.default)
     plain = [parse_message(load_eml(name)) for name in names]
     assert cached == again == plain
     assert any(mail.attachments for mail in plain) and any(mail.html for mail in plain)
