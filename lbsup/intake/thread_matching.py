@@ -62,13 +62,14 @@ def parent_of(mail):
     return ids[0][:255] if ids else ""
 
 
+def subject_key(subject):
+    """'RE: AW: Broken tap [#12]' and 'Broken  tap' → 'broken tap'."""
+    return " ".join(SUBJECT_TAG.sub("", REPLY_PREFIX.sub("", subject or "", count=1)).split()).casefold()
+
+
 def reply_subject_key(subject):
-    """'RE: AW: Broken tap [#12]' and 'Broken tap' → 'broken tap'; '' when it is not a reply."""
-    subject = subject or ""
-    stripped = REPLY_PREFIX.sub("", subject, count=1)
-    if stripped == subject:
-        return ""
-    return " ".join(SUBJECT_TAG.sub("", stripped).split()).casefold()
+    """subject_key of a reply's subject; '' when the subject is not a reply's."""
+    return subject_key(subject) if REPLY_PREFIX.match(subject or "") else ""
 
 
 def sender_belongs_to(ticket, sender_email, sender_contact=None):
@@ -131,7 +132,7 @@ class LookupsOneByOne:
                                              merged_into=None)
                        .exclude(status__in=(Status.RESOLVED, Status.CLOSED)).select_related("contact__company")
                        .order_by("-last_message_at")[:20]):
-            if " ".join(SUBJECT_TAG.sub("", REPLY_PREFIX.sub("", ticket.subject, count=1)).split()).casefold() == key:
+            if subject_key(ticket.subject) == key:
                 return self._with_workspace(ticket)
         return None
 

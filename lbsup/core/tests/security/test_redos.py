@@ -6,8 +6,7 @@ Each pattern below took time growing with the square of the input: 10,000 blank 
 names each case before starting it; the test fails, naming the case, only if a case hangs
 (no figure is asserted: bench/ keeps the timings)."""
 
-import subprocess
-import sys
+from lbsup.testing.hangs import run_cases_without_hanging
 
 SIZE = 100_000
 HANG = 120  # seconds for all cases together; they take well under a second each when linear
@@ -40,13 +39,7 @@ print("done", flush=True)
 
 
 def test_it_reads_adversarial_100_kb_texts_without_hanging():
-    try:
-        run = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=HANG)
-    except subprocess.TimeoutExpired as hung:
-        started = (hung.stdout or b"").decode() if isinstance(hung.stdout, bytes) else (hung.stdout or "")
-        raise AssertionError(f"hung on: {started.strip().splitlines()[-1:]}") from None
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert run.stdout.strip().splitlines()[-1] == "done"
+    run_cases_without_hanging(CHILD, HANG)
 
 
 def test_it_still_finds_a_sign_off_name_after_spaced_blank_lines():
