@@ -3,18 +3,27 @@ finding 6), and the old SIGN_OFF pattern for comparison.
 
     .venv/bin/python bench/redos.py [size]
 
-The cases are the ones lbsup/core/tests/security/test_redos.py runs under its hang guard.
+The cases are the ones lbsup/core/tests/security/test_redos.py runs under its hang guard; then
+the sweep of lbsup/core/tests/security/test_regex_sweep.py (every re pattern of lbsup.assist and
+lbsup.intake over 24 adversarial inputs), printed as the worst case per module.
 """
 
+import os
 import re
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lbsup.settings")  # lbsup.intake's modules need it
+
+import django  # noqa: E402
+
+django.setup()
 
 from lbsup.assist import details, injection, signals  # noqa: E402
 from lbsup.assist.drafts import FIELD_CUES  # noqa: E402
+from lbsup.testing.regex_sweep import sweep  # noqa: E402
 
 OLD_SIGN_OFF = re.compile(r"^\s*(?:thanks|thank you|many thanks|best|best regards|regards|kind regards|sincerely|"
                           r"cheers|warm regards|thx|respectfully|all the best)[,.!]?\s*$", re.I | re.M)
@@ -44,6 +53,15 @@ def main():
         started = time.perf_counter()
         list(OLD_SIGN_OFF.finditer("\n" * n))
         print(f"{(time.perf_counter() - started) * 1000:9.1f} ms  old SIGN_OFF (\\s* at line start), {n:,} blank lines")
+    worst, runs, total = {}, 0, 0.0
+    for seconds, path, input_name in sweep(size):
+        module = path.split("[")[0].rpartition(".")[0]
+        runs, total = runs + 1, total + seconds
+        if seconds >= worst.get(module, (0.0,))[0]:
+            worst[module] = (seconds, path, input_name)
+    print(f"sweep: {runs:,} runs of every pattern, {total:.1f} s in all; worst case per module:")
+    for module, (seconds, path, input_name) in sorted(worst.items(), key=lambda item: -item[1][0]):
+        print(f"{seconds * 1000:9.1f} ms  {path} on {input_name}")
 
 
 if __name__ == "__main__":

@@ -119,21 +119,20 @@ def make_threads(directory, count, seed=20261207):
     print(f"wrote {len(files)} messages in {thread} conversations ({replies} replies) to {directory}")
 
 
-def report(workspace, manifest):
-    """What bench/ingest.py prints for a threading corpus: each figure counted from the database."""
+def score(manifest, stored, tickets, merged):
+    """Prints the threading figures of one desk: `stored` is (Message-ID, ticket id) of every inbound
+    message it holds, `tickets` how many it created, `merged` how many of those were merged away.
+    A reply is on the right ticket when it is on the ticket of its conversation's first mail and that
+    ticket holds no other conversation."""
     from collections import Counter, defaultdict
 
-    from lbsup.tickets.models import Direction, Message, Ticket
-
     thread_of, kind_of = manifest["thread_of"], manifest["kind_of"]
-    stored = list(Message.objects.filter(workspace=workspace, direction=Direction.INBOUND)
-                  .values_list("message_id", "ticket_id"))
+    stored = [(message_id, ticket) for message_id, ticket in stored if message_id in thread_of]
     copies = Counter(message_id for message_id, _ in stored)
     ticket_of = dict(stored)
     threads_on = defaultdict(set)  # ticket → conversations on it
     for message_id, ticket in stored:
-        if message_id in thread_of:
-            threads_on[ticket].add(thread_of[message_id])
+        threads_on[ticket].add(thread_of[message_id])
     root_ticket = {thread_of[mid]: ticket_of.get(mid) for mid, kind in kind_of.items() if kind == "first"}
     right, by_kind = 0, Counter()
     for message_id, kind in kind_of.items():
@@ -144,19 +143,26 @@ def report(workspace, manifest):
             right += 1
             by_kind[kind] += 1
     kinds = Counter(kind for kind in kind_of.values() if kind != "first")
-    tickets = Ticket.objects.filter(workspace=workspace)
-    merges = any(field.name == "merged_into" for field in Ticket._meta.get_fields())  # not before issue #18
-    merged = tickets.exclude(merged_into=None).count() if merges else 0
-    live = tickets.count() - merged
     print(f"threading: {right} of {manifest['replies']} replies on the right ticket "
           f"({right / max(1, manifest['replies']):.1%}); by kind: "
           + ", ".join(f"{kind} {by_kind[kind]}/{kinds[kind]}" for kind in sorted(kinds)))
-    print(f"tickets: {tickets.count()} created, {live} after merges (expected {manifest['threads']}); "
+    print(f"tickets: {tickets} created, {tickets - merged} after merges (expected {manifest['threads']}); "
           f"merged: {merged}; tickets holding two conversations: "
           f"{sum(1 for threads in threads_on.values() if len(threads) > 1)}")
     print(f"messages: {len(copies)} of {manifest['messages']} stored; duplicated "
           f"{sum(count - 1 for count in copies.values() if count > 1)}; lost "
           f"{len(set(thread_of) - set(copies))}")
+
+
+def report(workspace, manifest):
+    """What bench/ingest.py prints for a threading corpus: each figure counted from the database."""
+    from lbsup.tickets.models import Direction, Message, Ticket
+
+    stored = Message.objects.filter(workspace=workspace, direction=Direction.INBOUND).values_list("message_id",
+                                                                                                  "ticket_id")
+    tickets = Ticket.objects.filter(workspace=workspace)
+    merges = any(field.name == "merged_into" for field in Ticket._meta.get_fields())  # not before issue #18
+    score(manifest, list(stored), tickets.count(), tickets.exclude(merged_into=None).count() if merges else 0)
 
 
 def main():

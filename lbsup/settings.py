@@ -57,6 +57,8 @@ ALLOWED_HOSTS = envlist("LBSUP_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = envlist("LBSUP_CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = os.environ.get("LBSUP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 LBSUP_WEBHOOK_ALLOW_NETWORKS = envlist("LBSUP_WEBHOOK_ALLOW_NETWORKS", "")
+# Fernet keys for stored secrets, newest first (lbsup/core/sealing.py).
+LBSUP_SEALING_KEYS = envlist("LBSUP_SEALING_KEYS", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -67,7 +69,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
-    # Second factors: authenticator apps (TOTP) and one-time recovery codes (lbsup/core/two_factor.py).
+    # Second factors (lbsup/core/two_factor.py); the devices are lbsup's own sealed models
+    # (lbsup/core/models.py). The two plugins stay installed for their migrations and so that
+    # migration core.0002 can move devices made with them before secrets were sealed.
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",

@@ -81,9 +81,9 @@ class TicketWithMessages(Ticket):
 EMAIL = {"format": "email"}
 # Everything str.splitlines() breaks on: a line break would end a mail header.
 ONE_LINE = r"^[^\r\n\x00\x0b\x0c\x1c-\x1e\x85\u2028\u2029]*$"
-NOT_BLANK = r"\S"
 # PostgreSQL stores no NUL character, in text or in JSON.
 NO_NUL = r"^[^\x00]*$"
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
 # Bounded, so converting to UTC can never overflow (year 1 at +05:00 would).
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc)
 
@@ -168,7 +168,7 @@ class Draft(Schema):
 
 class ApproveIn(Schema):
     text: str | None = Field(None, min_length=1, max_length=50_000, pattern=NOT_BLANK, description="the reply to send; default: the draft as it stands")
-    override_reason: str = Field("", max_length=2000, description="needed to send despite a blocking guardrail finding")
+    override_reason: str = Field("", max_length=2000, pattern=NO_NUL, description="needed to send despite a blocking guardrail finding")
     cc: list[str] | None = Field(None, max_length=50, description="the ticket's participants to copy; default: all but the customer")
 
 
@@ -181,7 +181,7 @@ class Company(Schema):
 
 class CompanyIn(Schema):
     name: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
-    domain: str = Field("", max_length=255)
+    domain: str = Field("", max_length=255, pattern=NO_NUL)
 
 
 class Contact(Schema):
@@ -197,9 +197,9 @@ class Contact(Schema):
 
 
 class ContactIn(Schema):
-    name: str = Field("", max_length=200)
+    name: str = Field("", max_length=200, pattern=NO_NUL)
     emails: list[str] = Field(default_factory=list, max_length=20, json_schema_extra={"items": {"type": "string", "format": "email"}})
-    phones: list[str] = Field(default_factory=list, max_length=20)
+    phones: list[Annotated[str, Field(max_length=100, pattern=NO_NUL)]] = Field(default_factory=list, max_length=20)
     company_id: int | None = Field(None, ge=1, le=2**63 - 1)
 
     @field_validator("emails")
@@ -229,8 +229,8 @@ class PlaybookVersionWithText(PlaybookVersion):
 
 
 class PlaybookIn(Schema):
-    text: str = Field(min_length=1, max_length=1_000_000)
-    note: str = Field("", max_length=2000)
+    text: str = Field(min_length=1, max_length=1_000_000, pattern=NO_NUL)
+    note: str = Field("", max_length=2000, pattern=NO_NUL)
 
 
 class CrmNoteField(Schema):

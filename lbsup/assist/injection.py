@@ -47,7 +47,7 @@ EXTRA_INJECTION_CUES = _cues({
     r"(?:do not|don't) (?:tell|inform|alert|notify|escalate to|flag (?:this )?(?:to|for)) (?:a |the |any )?(?:human|person|staff|agent|manager|representative)": 0.8,
     r"(?:without|skip|bypass) (?:human |manual |any )?(?:review|approval|escalation|verification)": 0.6,
     r"(?:the )?(?:above|previous) (?:was|is) (?:a test|fake|not real)": 0.6,
-    r"(?:end of (?:customer )?(?:message|email|input)|---+ ?end ?---+)": 0.5,
+    r"(?:end of (?:customer )?(?:message|email|input)|(?<!-)---+ ?end ?---+)": 0.5,
     r"(?:base64|rot13|hex)[- ]?(?:decode|encoded)": 0.5,
 })
 

@@ -1,9 +1,7 @@
-"""Writes of the sign-in area: second factors (django-otp devices) and who must use one."""
-
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
+"""Writes of the sign-in area: second factors (lbsup/core/models.py) and who must use one."""
 
 from lbsup.audit.actions import record_event
+from lbsup.core.models import AppDevice, RecoveryCodes
 from lbsup.workspaces.models import Membership, Role
 
 RECOVERY_CODES = 10
@@ -13,8 +11,8 @@ CODES_DEVICE = "Recovery codes"
 
 def pending_app_device(user):
     """The unconfirmed authenticator-app device a setup page shows, created on first view."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    return device or TOTPDevice.objects.create(user=user, name=APP_DEVICE, confirmed=False)
+    device = AppDevice.objects.filter(user=user, confirmed=False).first()
+    return device or AppDevice.objects.create(user=user, name=APP_DEVICE, confirmed=False)
 
 
 def do_confirm_app_device(user, device, code) -> list[str]:
@@ -25,17 +23,15 @@ def do_confirm_app_device(user, device, code) -> list[str]:
         raise ValueError("That code is not the one your app shows now. Check the clock of the phone and try again.")
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    TOTPDevice.objects.filter(user=user, confirmed=True).exclude(pk=device.pk).delete()
+    AppDevice.objects.filter(user=user, confirmed=True).exclude(pk=device.pk).delete()
     record_event(None, user, "auth.two_factor_enabled", user)
     return do_new_recovery_codes(user)
 
 
 def do_new_recovery_codes(user) -> list[str]:
     """Replace every recovery code of the user; each of the new ones signs in once."""
-    device, _ = StaticDevice.objects.get_or_create(user=user, name=CODES_DEVICE, defaults={"confirmed": True})
-    device.token_set.all().delete()
-    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    device, _ = RecoveryCodes.objects.get_or_create(user=user, name=CODES_DEVICE, defaults={"confirmed": True})
+    codes = device.replace_codes(RECOVERY_CODES)
     record_event(None, user, "auth.recovery_codes_replaced", user)
     return codes
 
@@ -43,8 +39,8 @@ def do_new_recovery_codes(user) -> list[str]:
 def do_turn_off_two_factor(user, *, required: bool):
     if required:
         raise PermissionError("Your role requires two-factor sign-in; it cannot be turned off.")
-    TOTPDevice.objects.filter(user=user).delete()
-    StaticDevice.objects.filter(user=user).delete()
+    AppDevice.objects.filter(user=user).delete()
+    RecoveryCodes.objects.filter(user=user).delete()
     record_event(None, user, "auth.two_factor_disabled", user)
 
 

@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class CoreConfig(AppConfig):
     name = "lbsup.core"
+
+    def ready(self):
+        from lbsup.core import sealing  # noqa: F401  registers its deploy check

@@ -12,10 +12,8 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import user_has_device
-from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
-
 from lbsup.audit.actions import record_event
+from lbsup.core.models import AppDevice, RecoveryCodes
 from lbsup.workspaces.models import Membership, Role
 
 from . import actions
@@ -36,13 +34,13 @@ def two_factor(request):
             response = None
         if response is not None:
             return response
-    app = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    app = AppDevice.objects.filter(user=user, confirmed=True).first()
     if app is None:
         device = actions.pending_app_device(user)
         context.update(setup=True, secret=base64.b32encode(device.bin_key).decode(), qr=_qr_svg(device.config_url))
     else:
-        codes = StaticDevice.objects.filter(user=user).first()
-        context.update(app=app, codes_left=codes.token_set.count() if codes else 0)
+        codes = RecoveryCodes.objects.filter(user=user).first()
+        context.update(app=app, codes_left=codes.codes.count() if codes else 0)
     context["admin_of"] = [m.workspace for m in Membership.objects.filter(user=user, role=Role.ADMIN)
                            .select_related("workspace").order_by("workspace__name")]
     return render(request, "core/two_factor.html", context)
@@ -51,7 +49,7 @@ def two_factor(request):
 def _act(request, action, required, context):
     user = request.user
     if action == "confirm":
-        device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+        device = AppDevice.objects.filter(user=user, confirmed=False).first()
         if device is None:
             raise ValueError("This setup has expired; start again.")
         codes = actions.do_confirm_app_device(user, device, request.POST.get("code"))
@@ -94,8 +92,10 @@ def two_factor_verify(request):
     error = ""
     if request.method == "POST":
         code = "".join(request.POST.get("code", "").split())
-        device = next((d for d in (*TOTPDevice.objects.filter(user=user, confirmed=True),
-                                   *StaticDevice.objects.filter(user=user, confirmed=True))
+        # Six digits are the app's; anything else a recovery code.  Each kind is tried on its own
+        # device only, so a recovery code does not count as a failure of the app's throttle.
+        kind = AppDevice if code.isdigit() else RecoveryCodes
+        device = next((d for d in kind.objects.filter(user=user, confirmed=True)
                        if code and d.verify_token(code)), None)  # verify_token applies django-otp's throttle
         if device is not None:
             otp_login(request, device)

@@ -31,7 +31,7 @@ _URL_ATTRIBUTES = frozenset({
 # Lists of URLs: never kept (no mail needs them, and each entry would need its own parse).
 _URL_LIST_ATTRIBUTES = frozenset({"srcset", "imagesrcset", "ping", "archive"})
 _C0_AND_SPACE = "".join(map(chr, range(0x21)))
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):", re.ASCII)
+_SCHEME = re.compile(r"(?<![A-Za-z0-9+.\-])([A-Za-z][A-Za-z0-9+.\-]*):", re.ASCII)
 # Script-running schemes, also refused in attributes that are not URLs (title, alt, …).
 _SCRIPT_SCHEME = re.compile(r"(?:java|vb|live)script:|mocha:", re.IGNORECASE | re.ASCII)
 

@@ -21,11 +21,13 @@ class ReplySplit:
 
 
 _SEPARATOR_LINE = re.compile(
-    r"^\s*(-{2,}|_{2,})?\s*("
+    # Possessive: two optional runs of whitespace side by side would otherwise be tried at every
+    # split point, quadratic in a line of spaces.
+    r"^\s*+(-{2,}|_{2,})?+\s*+("
     r"original message|ursprüngliche nachricht|originalnachricht|mensaje original|"
     r"message d'origine|messaggio originale|oorspronkelijk bericht|mensagem original|"
     r"forwarded message|weitergeleitete nachricht|mensaje reenviado|message transféré"
-    r")\s*(-{2,}|_{2,})?\s*$",
+    r")\s*+(-{2,}|_{2,})?+\s*$",
     re.IGNORECASE,
 )
 _APPLE_FORWARD = re.compile(r"^\s*(begin forwarded message|anfang der weitergeleiteten nachricht)\s*:\s*$", re.I)

@@ -1,5 +1,7 @@
 from django.db import models
 
+from lbsup.core.sealing import SealedTextField
+
 
 class InboundChannel(models.TextChoices):
     IMAP = "imap", "IMAP mailbox"
@@ -57,7 +59,7 @@ class Mailbox(models.Model):
     port = models.PositiveIntegerField(default=993)
     use_ssl = models.BooleanField(default=True)
     username = models.CharField(max_length=255)
-    password = models.CharField(max_length=255)
+    password = SealedTextField()
     folder = models.CharField(max_length=255, default="INBOX")
     move_to = models.CharField(max_length=255, blank=True, help_text="folder to move processed mail to (else mark seen)")
     enabled = models.BooleanField(default=True)

@@ -2,6 +2,8 @@ import secrets
 
 from django.db import models
 
+from lbsup.core.sealing import SealedTextField
+
 
 def new_secret():
     return "whsec_" + secrets.token_urlsafe(32)
@@ -13,7 +15,7 @@ class Endpoint(models.Model):
     workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="webhook_endpoints")
     url = models.URLField(max_length=500)
     description = models.CharField(max_length=200, blank=True)
-    secret = models.CharField(max_length=100, default=new_secret)
+    secret = SealedTextField(default=new_secret)
     event_types = models.JSONField(default=list, blank=True, help_text="empty: every event")
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -38,6 +38,7 @@ def test_it_generates_a_private_secret_key_once(tmp_path):
 def test_it_passes_the_deploy_check_with_the_documented_production_environment(tmp_path):
     production = {
         "SECRET_KEY": "a-long-random-production-secret-" + "x7Qp" * 10,
+        "LBSUP_SEALING_KEYS": "pDyGxZJ3Z1Ui9cSpe3B8DKqHkEVRz4Mr-Xy2a5Qj5bE=",
         "LBSUP_ALLOWED_HOSTS": "support.example.com",
         "LBSUP_HTTPS": "1",
         "LBSUP_VAR_DIR": str(tmp_path),

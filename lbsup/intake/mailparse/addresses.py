@@ -16,7 +16,8 @@ from .words import decode_words
 
 # An address written without angle brackets ("Test test@example.com"). Each class excludes the
 # characters around it, so a match cannot backtrack across tokens.
-_BARE_ADDRESS = re.compile(r"[^\s<>()\[\],;:\"@]+@[^\s<>()\[\],;:\"@]+")
+# Starts only where a run of address characters starts, so a long run without "@" is read once.
+_BARE_ADDRESS = re.compile(r"(?<![^\s<>()\[\],;:\"@])[^\s<>()\[\],;:\"@]+@[^\s<>()\[\],;:\"@]+")
 
 
 # clean_header has collapsed whitespace runs to one space, so this cannot scan a run twice

@@ -204,7 +204,7 @@ def _guess_type(name: str) -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-_CONTENT_TYPE = re.compile(r"[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+")
+_CONTENT_TYPE = re.compile(r"(?<![a-z0-9!#$&^_.+-])[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+")  # starts where a token starts
 
 
 def content_type_of(part: Message) -> str:

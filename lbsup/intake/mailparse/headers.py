@@ -44,9 +44,11 @@ HEADERS_PARSED_ONCE = _HeadersParsedOnce()
 
 # --------------------------------------------------------------------------- repair before parsing
 
-HEADER_LINE = re.compile(rb"[!-9;-~]+[ \t]*:")
-_STRICT_HEADER_LINE = re.compile(rb"[!-9;-~]+:")
-_OBSOLETE_NAME = re.compile(rb"([!-9;-~]+)[ \t]+:")  # RFC 5322 4.5.8 obs-optional: "From  : x"
+# Each starts only where a field name starts, so even a search over a long run of name
+# characters reads it once (they are matched at a line's start here).
+HEADER_LINE = re.compile(rb"(?<![!-9;-~])[!-9;-~]+[ \t]*:")
+_STRICT_HEADER_LINE = re.compile(rb"(?<![!-9;-~])[!-9;-~]+:")
+_OBSOLETE_NAME = re.compile(rb"(?<![!-9;-~])([!-9;-~]+)[ \t]+:")  # RFC 5322 4.5.8 obs-optional: "From  : x"
 _BLANK_LINE = re.compile(rb"\n\r?\n")
 MAX_JUNK_LINES = 5
 MAX_REPAIRS = 50

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from lbsup.core.models import AppDevice, RecoveryCode
 
 from lbsup.audit.models import AuditEvent
 from lbsup.core.actions import do_require_two_factor
@@ -35,7 +35,7 @@ def current_code(device, drift=0):
 def set_up_app(client, user):
     page = client.get("/account/two-factor/")
     assert page.status_code == 200 and b"<svg" in page.content
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    device = AppDevice.objects.get(user=user, confirmed=False)
     secret = re.search(r'id="totp-secret">([A-Z2-7=]+)<', page.content.decode()).group(1)
     assert secret  # the key can also be typed in by hand
     shown = client.post("/account/two-factor/", {"action": "confirm", "code": current_code(device)})
@@ -84,7 +84,7 @@ def test_it_takes_each_recovery_code_once(personas, staff):
 
 def test_it_keeps_an_off_site_next_address_out(personas, staff):
     client = sign_in("provider")
-    device = TOTPDevice.objects.create(user=staff, name="app", confirmed=True)
+    device = AppDevice.objects.create(user=staff, name="app", confirmed=True)
     response = client.post("/account/two-factor/verify/", {"code": current_code(device),
                                                            "next": "https://evil.example/"})
     assert response["Location"] == "/"
@@ -120,4 +120,4 @@ def test_it_does_not_let_a_required_person_turn_it_off(personas, staff):
     client = sign_in("provider")
     set_up_app(client, staff)
     client.post("/account/two-factor/", {"action": "turn_off"})
-    assert TOTPDevice.objects.filter(user=staff, confirmed=True).exists()
+    assert AppDevice.objects.filter(user=staff, confirmed=True).exists()
