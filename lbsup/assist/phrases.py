@@ -18,11 +18,12 @@ from pathlib import Path
 import re2
 import yaml
 
+from lbsup.assist.re2_options import re2_options
+
 KINDS = ("commitment", "admission")
 _PLAIN = {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2013": "-", "\u2014": "-", "\u2010": "-", "\u2011": "-"}
 _PLAIN_TABLE = str.maketrans(_PLAIN)
-_RE2_OPTIONS = re2.Options()
-_RE2_OPTIONS.log_errors = False
+_RE2_OPTIONS = re2_options()
 
 
 @dataclass(frozen=True)

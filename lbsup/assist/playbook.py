@@ -58,6 +58,7 @@ import re2
 import yaml
 
 from lbsup.assist.phrases import LANGUAGES as GUARDRAIL_LANGUAGES
+from lbsup.assist.re2_options import re2_options
 
 # YAML bounds, checked on the event stream before any tree is built. The demo playbooks
 # are ~20 KB, ~800 nodes and 6 levels deep (the schema itself needs 6): each limit leaves
@@ -92,11 +93,8 @@ SENSITIVE_CATEGORY_WORDS = re.compile(r"complain|emergenc|urgent|injur|legal", r
 SLUG = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 RESERVED_CATEGORIES = frozenset({"unsure"})
 
-_RE2_OPTIONS = re2.Options()
-_RE2_OPTIONS.log_errors = False
-_RE2_CASELESS = re2.Options()
-_RE2_CASELESS.log_errors = False
-_RE2_CASELESS.case_sensitive = False
+_RE2_OPTIONS = re2_options()
+_RE2_CASELESS = re2_options(case_sensitive=False)
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,14 @@ from functools import lru_cache
 
 import re2
 
+from lbsup.assist.re2_options import re2_options
 from lbsup.assist.results import AutoReply, Signal
 
 _NEGATION = re.compile(r"\b(?:no|not|never|without|zero)\s+(?:\w+\s+)?$", re.IGNORECASE)
 _LOOKAROUND = re.compile(r"\(\?<?[!=](?:[^()]|\([^()]*\))*\)")
 _CLASS_ESCAPE = re.compile(r"\\[wsd]")
 _ESCAPE_IN_BRACKETS = re.compile(r"\[[^\[\]]*\\[wsd]")  # from the last "[": one scan per bracket
-_RE2_OPTIONS = re2.Options()
-_RE2_OPTIONS.log_errors = False
+_RE2_OPTIONS = re2_options()
 _RE2_OPTIONS.case_sensitive = False
 
 
