@@ -76,7 +76,8 @@ def _ensure_playbook(workspace, lead):
     if PlaybookVersion.objects.filter(workspace=workspace).exists():
         return
     text = (PLAYBOOK_DIR / f"{workspace.slug}.yaml").read_text(encoding="utf-8")
-    do_approve_playbook(lead, do_upload_playbook(lead, workspace, text, source=f"{workspace.slug}.yaml"))
+    # Loaded by the operator (SYSTEM), approved by the lead: nobody approves their own upload.
+    do_approve_playbook(lead, do_upload_playbook(SYSTEM, workspace, text, source=f"{workspace.slug}.yaml"))
 
 
 def _ensure_user(demo_user):

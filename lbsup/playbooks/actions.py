@@ -34,6 +34,7 @@ def do_upload_playbook(actor, workspace, text, *, note="", source="<upload>"):
     and store nothing."""
     if actor != SYSTEM and not _is_approver(actor, workspace):
         raise PermissionError("Only a lead or admin of this workspace can upload a playbook")
+    text = normalized_text(text)
     # Checked before the transaction: on SQLite, BEGIN IMMEDIATE takes the database-wide
     # write lock, so a slow check inside it would stall every workspace's intake and desk.
     playbook = parse_for_workspace(workspace, text, source)
@@ -57,6 +58,10 @@ def do_approve_playbook(actor, version):
     version = PlaybookVersion.objects.select_for_update().get(pk=version.pk)
     if version.state != PlaybookVersion.State.PENDING:
         raise ValueError(f"Version {version.number} is {version.get_state_display().lower()}, not pending")
+    refusal = self_approval_refusal(actor, version)
+    if refusal:
+        raise PermissionError(refusal)
+    self_approved = version.uploaded_by_id == actor.pk
     previous = PlaybookVersion.objects.filter(workspace=workspace, state=PlaybookVersion.State.ACTIVE).first()
     if previous:
         previous.state = PlaybookVersion.State.SUPERSEDED
@@ -64,10 +69,32 @@ def do_approve_playbook(actor, version):
     version.state = PlaybookVersion.State.ACTIVE
     version.approved_by = actor
     version.approved_at = timezone.now()
-    version.save(update_fields=["state", "approved_by", "approved_at"])
+    version.self_approved = self_approved
+    version.save(update_fields=["state", "approved_by", "approved_at", "self_approved"])
     record_event(workspace, actor, "playbook.approved", version, number=version.number,
-                 superseded=previous.number if previous else None)
+                 superseded=previous.number if previous else None, self_approved=self_approved)
     return version
+
+
+def self_approval_refusal(actor, version):
+    """Why `actor` may not approve the version they uploaded themselves (four eyes on the rules
+    every reply follows), or None.  A workspace with a single lead or admin has nobody else to
+    ask: they may, and the version says so."""
+    if version.uploaded_by_id is None or version.uploaded_by_id != getattr(actor, "pk", None):
+        return None
+    others = sorted(Membership.objects.filter(workspace=version.workspace, role__in=APPROVER_ROLES,
+                                              user__is_active=True).exclude(user=actor)
+                    .values_list("user__username", flat=True))
+    if not others:
+        return None
+    return (f"You uploaded version {version.number}; another lead or admin approves it "
+            f"({', '.join(others[:5])}{', …' if len(others) > 5 else ''}).")
+
+
+def normalized_text(text):
+    """One form for every file: Windows line ends and a byte-order mark would otherwise show every
+    line as changed against a version saved elsewhere."""
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 @transaction.atomic
@@ -86,8 +113,8 @@ def do_reject_playbook(actor, version, reason):
 
 def playbook_diff(old, new):
     """Unified diff between two versions' files (old may be None for the first one)."""
-    before = old.text.splitlines(keepends=True) if old else []
+    before = normalized_text(old.text).splitlines(keepends=True) if old else []
     return "".join(difflib.unified_diff(
-        before, new.text.splitlines(keepends=True),
+        before, normalized_text(new.text).splitlines(keepends=True),
         fromfile=f"v{old.number}" if old else "(none)", tofile=f"v{new.number}",
     ))

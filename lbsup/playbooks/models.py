@@ -24,6 +24,8 @@ class PlaybookVersion(models.Model):
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
     approved_at = models.DateTimeField(null=True, blank=True)
+    # The uploader approved it, allowed only as the workspace's single lead or admin.
+    self_approved = models.BooleanField(default=False)
     note = models.TextField(blank=True)
 
     class Meta:

@@ -17,9 +17,11 @@ from .actions import (
     do_reject_playbook,
     do_upload_playbook,
     playbook_diff,
+    self_approval_refusal,
 )
 from .models import PlaybookVersion
 from .replay import FIELDS, ReplayReport
+from .source_view import highlighted_yaml
 
 DEFAULT_REPLAY_DAYS = 30
 
@@ -80,7 +82,8 @@ def version_detail(request, slug, number):
     compare_with = active or previous
     return render(request, "playbooks/version.html", {
         "workspace": membership.workspace, "membership": membership, "version": version,
-        "lines": version.text.splitlines(), "compare_with": compare_with,
+        "source": highlighted_yaml(version.text), "compare_with": compare_with,
+        "approval_refusal": self_approval_refusal(request.user, version),
         "diff_lines": playbook_diff(compare_with, version).splitlines() if compare_with else [],
         "can_manage": membership.role in APPROVER_ROLES,
         "runs": ReplayRun.objects.filter(playbook_version=version)[:5], "default_days": DEFAULT_REPLAY_DAYS,
@@ -119,6 +122,8 @@ def approve(request, slug, number):
         do_approve_playbook(request.user, version)
     except ValueError as error:
         return _problem(request, membership, version, error)
+    except PermissionError as error:
+        return _problem(request, membership, version, error, status=403)
     return redirect("playbooks:index", slug=slug)
 
 

@@ -61,7 +61,8 @@ class Command(BaseCommand):
                 raise CommandError(f"No user named {approve_as!r}")
         try:
             text = Path(file).read_text(encoding="utf-8")
-            version = do_upload_playbook(approver or SYSTEM, target, text, source=file)
+            # The operator loads it; the named lead approves it (nobody approves their own upload).
+            version = do_upload_playbook(SYSTEM, target, text, source=file)
         except (PlaybookError, OSError, UnicodeDecodeError, PermissionError) as error:
             self._fail(file, error)
         if approver:
