@@ -4,7 +4,9 @@ Dates resolve against the message's arrival time in the workspace's time zone an
 normalized to ISO 8601: a day ("2025-03-14"), a moment ("2025-03-14T14:30:00-07:00")
 or an interval ("start/end") for "tomorrow morning" or "after 3pm".  Without a year,
 a month-and-day date means its nearest occurrence; a weekday or "the 14th" means the
-next one, since customers mostly ask about days to come.
+next one, since customers mostly ask about days to come.  Words of the past just before a date
+("born", "date of birth", "was charged", "visited") make it the latest occurrence that is not
+in the future; a written year, 19xx included, is always kept.
 """
 
 from __future__ import annotations
@@ -49,15 +51,19 @@ WEEKDAYS.update({"mon": 0, "tue": 1, "tues": 1, "wed": 2, "thu": 3, "thur": 3, "
 PARTS_OF_DAY = {"morning": (time(8), time(12)), "afternoon": (time(12), time(17)), "evening": (time(17), time(21)),
                 "tonight": (time(17), time(23, 59)), "night": (time(19), time(23, 59)), "lunchtime": (time(12), time(13))}
 
+# Words of the past right before a date: a birth date, a visit, a charge is never a day to come.
+# Only words that cannot lead to a day to come ("was" can: "was moved to Friday").
+PAST_CUE = re.compile(r"\b(?:born|birth|dob|d\.o\.b|birthdate|paid|charged|billed|visited|came in|ordered|bought|"
+                      r"received|since|happened|took place)\b[^.!?\n]{0,30}$", re.IGNORECASE)
 _MONTH = r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 _WEEKDAY = r"(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)"
 DATE = re.compile(
     rf"\b(?:(?P<relative>today|tomorrow|tonight|yesterday|day after tomorrow)"
     rf"|(?:(?P<which>next|this|coming|last)\s+)?{_WEEKDAY}(?:,?\s+(?:the\s+)?(?P<wday_day>[0-3]?\d)(?:st|nd|rd|th)?)?"
-    rf"|{_MONTH}\s+{_DAY}(?:,?\s+(?P<year>20\d\d))?"
-    rf"|(?P<day2>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month2>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?:,?\s+(?P<year2>20\d\d))?"
-    rf"|(?P<m>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])(?:/(?P<y>(?:20)?\d\d))?"
+    rf"|{_MONTH}\s+{_DAY}(?:,?\s+(?P<year>(?:19|20)\d\d))?"
+    rf"|(?P<day2>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month2>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?:,?\s+(?P<year2>(?:19|20)\d\d))?"
+    rf"|(?P<m>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])(?:/(?P<y>(?:19|20)?\d\d))?"
     rf"|the\s+(?P<nth>[0-3]?\d)(?:st|nd|rd|th))\b", re.IGNORECASE)
 TIME = re.compile(
     r"\b(?:(?P<qual>after|before|around|at|by|from)\s+)?(?:(?P<h>1[0-2]|0?[1-9])(?::(?P<min>[0-5]\d))?\s*(?P<ampm>a\.?m\.?|p\.?m\.?)"
@@ -166,7 +172,8 @@ def extract_addresses(text: str, source: str) -> list[Detail]:
 def extract_dates(text: str, source: str, received_at: datetime, tz: ZoneInfo) -> list[Detail]:
     now = received_at.astimezone(tz)
     today = now.date()
-    dates = [(m.span(), _resolve_date(m, today)) for m in DATE.finditer(text)]
+    dates = [(m.span(), _resolve_date(m, today, past=bool(PAST_CUE.search(text, max(0, m.start() - 40), m.start()))))
+             for m in DATE.finditer(text)]
     dates = [(span, day) for span, day in dates if day is not None]
     times = [m for m in TIME.finditer(text) if not _inside_any(m.span(), [s for s, _ in dates])]
     used_times: set[int] = set()
@@ -204,7 +211,7 @@ def _is_clock(match: re.Match[str]) -> bool:
     return bool(match.group("h") or match.group("h24") or match.group("word"))
 
 
-def _resolve_date(match: re.Match[str], today: date) -> date | None:
+def _resolve_date(match: re.Match[str], today: date, *, past: bool = False) -> date | None:
     groups = match.groupdict()
     try:
         if groups["relative"]:
@@ -214,8 +221,8 @@ def _resolve_date(match: re.Match[str], today: date) -> date | None:
             target = WEEKDAYS[groups["weekday"].lower()]
             which = (groups["which"] or "").lower()
             delta = (target - today.weekday()) % 7
-            if which == "last":
-                return today - timedelta(days=(today.weekday() - target) % 7 or 7)
+            if which == "last" or (past and not which):
+                return today - timedelta(days=(today.weekday() - target) % 7 or (7 if which else 0))
             if which == "next" and delta == 0:
                 delta = 7
             return today + timedelta(days=delta)
@@ -223,12 +230,12 @@ def _resolve_date(match: re.Match[str], today: date) -> date | None:
             month = MONTHS[_month_key(groups["month"] or groups["month2"])]
             day = int(groups["day"] or groups["day2"])
             year = groups["year"] or groups["year2"]
-            return date(int(year), month, day) if year else _nearest(today, month, day)
+            return date(int(year), month, day) if year else _nearest(today, month, day, past=past)
         if groups["m"]:
             month, day, year = int(groups["m"]), int(groups["d"]), groups["y"]
             if year:
-                return date(int(year) + (2000 if len(year) == 2 else 0), month, day)
-            return _nearest(today, month, day)
+                return date(_full_year(year, today), month, day)
+            return _nearest(today, month, day, past=past)
         if groups["nth"]:
             day = int(groups["nth"])
             candidate = today.replace(day=1)
@@ -250,16 +257,27 @@ def _month_key(word: str) -> str:
     return word if word in MONTHS else word[:3]
 
 
-def _nearest(today: date, month: int, day: int) -> date:
+def _nearest(today: date, month: int, day: int, *, past: bool = False) -> date:
     candidates = []
-    for year in (today.year - 1, today.year, today.year + 1):
+    # In the past: this year's or an earlier one's (eight years back reach a 29 February).
+    for year in range(today.year, today.year - 8, -1) if past else (today.year - 1, today.year, today.year + 1):
         try:
             candidates.append(date(year, month, day))
         except ValueError:
             continue
+    if past:
+        candidates = [d for d in candidates if d <= today][:1]
     if not candidates:
         raise ValueError("no such day")
     return min(candidates, key=lambda d: abs((d - today).days))
+
+
+def _full_year(year: str, today: date) -> int:
+    """A two-digit year is the latest one not more than ten years ahead: "85" is 1985, "27" 2027."""
+    if len(year) == 4:
+        return int(year)
+    century = 2000 if 2000 + int(year) <= today.year + 10 else 1900
+    return century + int(year)
 
 
 def _clock(match: re.Match[str]) -> time | None:

@@ -21,7 +21,8 @@ def kinds(details, kind):
     ("Can I come next Tuesday after 3pm?", "2025-03-18T15:00:00-05:00/2025-03-18T23:59:00-05:00"),
     ("what about the 14th", "2025-03-14"),
     ("tomorrow morning works", "2025-03-13T08:00:00-05:00/2025-03-13T12:00:00-05:00"),
-    ("I was charged on 3/14", "2025-03-14"),
+    ("I was charged on 3/10", "2025-03-10"),
+    ("I was charged on 3/14", "2024-03-14"),  # charged: in the past, even if the nearest 3/14 is ahead
     ("March 14 at 2:30 please", "2025-03-14T14:30:00-05:00"),
     ("last Friday", "2025-03-07"),
 ])
@@ -56,3 +57,19 @@ def test_it_reads_names_from_signatures():
 def test_it_ignores_impossible_dates_and_junk():
     assert extract_dates("on 2/31 and 13/45", "body", RECEIVED, CHICAGO) == []
     assert extract_details("", "\x00\x01 ��� $$$ 99999999999999999", MINIMAL, RECEIVED) is not None
+
+
+@pytest.mark.parametrize("text, normalized", [
+    ("Patient DOB: 03/15/1985", "1985-03-15"),
+    ("born 3/15/85", "1985-03-15"),
+    ("Date of birth: March 3, 1985", "1985-03-03"),
+    ("d.o.b. 7/4/02", "2002-07-04"),
+    ("I was charged on Nov 3 for the crown", "2024-11-03"),  # received 2025-03-12: last November, not next
+    ("We visited on 12/20", "2024-12-20"),
+    ("I paid on Friday", "2025-03-07"),
+    ("Can I come in on Nov 3?", "2024-11-03"),  # no past words: the nearest, as before
+    ("My appointment was moved to March 20", "2025-03-20"),  # "was" alone says nothing of the date
+    ("appointment 3/15/27", "2027-03-15"),
+])
+def test_it_never_moves_a_birth_date_or_a_past_date_into_the_future(text, normalized):
+    assert [d.normalized for d in extract_dates(text, "body", RECEIVED, CHICAGO)] == [normalized]
