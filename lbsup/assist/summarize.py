@@ -87,16 +87,33 @@ def summarize_thread(thread: Sequence[Any], *, max_sentences: int = 3) -> Summar
     sentences = [s for i, item in enumerate(items) for s in _sentences(i, item)]
     customer = [s for s in sentences if s.inbound]
     business = [s for s in sentences if not s.inbound]
-    chosen: list[SummarySentence] = []
+    picked: list[tuple[str, _Sentence]] = []
     request = _best_request(customer)
     if request:
-        chosen.append(_phrase("request", request))
+        picked.append(("request", request))
     action = _best_action(business)
     if action:
-        chosen.append(_phrase(_action_role(action), action))
+        picked.append((_action_role(action), action))
     for open_question in _open_questions(items, customer, request):
-        chosen.append(_phrase("open", open_question))
+        picked.append(("open", open_question))
+    # Each point once: a customer who asks the same thing again, or a reply that repeats it.
+    points: list[frozenset[str]] = []
+    chosen: list[SummarySentence] = []
+    for role, sentence in picked:
+        words = _words(sentence.text)
+        if any(_same_point(words, earlier) for earlier in points):
+            continue
+        points.append(words)
+        chosen.append(_phrase(role, sentence))
     return Summary(tuple(chosen[:max(1, max_sentences)]), len(items))
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[^\W_]+", text.lower()))
+
+
+def _same_point(a: frozenset[str], b: frozenset[str]) -> bool:
+    return bool(a and b) and len(a & b) / len(a | b) >= 0.8
 
 
 def _field(item: Any, name: str, default: Any = "") -> Any:

@@ -55,3 +55,12 @@ def test_it_handles_empty_huge_and_garbage_threads():
     huge = summarize_thread([Item("inbound", "why is this broken? " * 50_000), Item("outbound", "\x00" * 1000)] * 300)
     assert huge.messages == 200 and len(huge.text) < 1000
     assert summarize_thread([Item("inbound", "!!! ??? 123")]).sentences == ()
+
+
+def test_it_says_each_point_once_when_the_customer_asks_again():
+    thread = [{"direction": "inbound", "text": "Can I move my cleaning to Tuesday?"},
+              {"direction": "outbound", "text": "We will check the calendar and call you back."},
+              {"direction": "inbound", "text": "Can I move my cleaning to Tuesday??"}]
+    summary = summarize_thread(thread)
+    assert [s.role for s in summary.sentences] == ["request", "promise"]
+    assert summary.text.lower().count("cleaning to tuesday") == 1
