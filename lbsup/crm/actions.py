@@ -1,3 +1,5 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from lbsup.audit.actions import record_event
@@ -54,6 +56,71 @@ def do_set_contact_flags(actor, contact, *, vip, sensitive, reason):
     contact.save(update_fields=["vip", "sensitive", "flag_reason"])
     record_event(contact.workspace, actor, "contact.flags_changed", contact, before=before, vip=vip, sensitive=sensitive, reason=reason)
     return contact
+
+
+MAX_PHONES, MAX_EMAILS = 20, 20
+KEEP = object()  # a field do_update_contact leaves as it is
+
+
+@transaction.atomic
+def do_update_contact(actor, contact, *, name=KEEP, emails=KEEP, phones=KEEP, company=KEEP):
+    """A person corrects a contact: name, addresses, phone numbers, company.  An address that
+    stays keeps its history (bounces); one that belongs to another contact is refused, since the
+    two are one person to merge.  Every change is audited with what it was before."""
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    workspace = contact.workspace
+    before, after = {}, {}
+    if name is not KEEP:
+        name = " ".join(str(name).split())[:200]  # one line: it goes into the To header of replies
+        if name != contact.name:
+            before["name"], after["name"] = contact.name, name
+            contact.name = name
+    if phones is not KEEP:
+        phones = [" ".join(str(p).split()) for p in phones]
+        phones = list(dict.fromkeys(p for p in phones if p))
+        if len(phones) > MAX_PHONES or any(len(p) > 50 for p in phones):
+            raise ValueError(f"Give at most {MAX_PHONES} phone numbers of up to 50 characters")
+        if phones != contact.phones:
+            before["phones"], after["phones"] = contact.phones, phones
+            contact.phones = phones
+    if company is not KEEP:
+        if company is not None and company.workspace_id != workspace.id:
+            raise ValueError("The company belongs to another workspace")
+        if company != contact.company:
+            before["company"], after["company"] = contact.company_id, company.pk if company else None
+            contact.company = company
+    if emails is not KEEP:
+        _replace_emails(contact, emails, before, after)
+    if not after:
+        return contact
+    contact.save(update_fields=[f for f in ("name", "phones", "company") if f in after])
+    record_event(workspace, actor, "contact.updated", contact, before=before, after=after)
+    return contact
+
+
+def _replace_emails(contact, emails, before, after):
+    wanted = list(dict.fromkeys(normalize_email(e) for e in emails if normalize_email(e)))
+    if len(wanted) > MAX_EMAILS:
+        raise ValueError(f"Give at most {MAX_EMAILS} addresses")
+    for email in wanted:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValueError(f"{email!r} is not an email address") from None
+    if not wanted and contact.tickets.exists():
+        raise ValueError("A contact with tickets needs an address: replies go to it")
+    current = list(contact.emails.order_by("id").values_list("email", flat=True))
+    if wanted == current:
+        return
+    taken = ContactEmail.objects.filter(workspace=contact.workspace, email__in=wanted).exclude(contact=contact) \
+        .select_related("contact").first()
+    if taken:
+        raise ValueError(f"{taken.email} belongs to {taken.contact}: merge the two contacts instead")
+    contact.emails.exclude(email__in=wanted).delete()
+    for email in wanted:
+        if email not in current:
+            insert_row(ContactEmail(workspace=contact.workspace, contact=contact, email=email))
+    before["emails"], after["emails"] = current, wanted
 
 
 # The rest lives in one module per area; re-exported so callers import every CRM write from here.

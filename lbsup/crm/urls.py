@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.contact_list, name="crm_contacts"),
     path("contacts.csv", views.contacts_csv, name="crm_contacts_csv"),
     path("contacts/<int:pk>/", views.contact_detail, name="crm_contact"),
+    path("contacts/<int:pk>/edit/", views.contact_edit, name="crm_contact_edit"),
     path("contacts/<int:pk>/flags/", views.contact_flags, name="crm_contact_flags"),
     path("contacts/<int:pk>/merge/", views.contact_merge, name="crm_contact_merge"),
     path("notes/", views.note_list, name="crm_notes"),

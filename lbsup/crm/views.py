@@ -1,3 +1,5 @@
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -18,9 +20,10 @@ from .actions import (
     do_merge_contacts,
     do_review_crm_note,
     do_set_contact_flags,
+    do_update_contact,
 )
 from .export import CONTACT_HEADER, contact_rows, csv_lines, note_header, note_rows
-from .models import Contact, CrmNote, Lead
+from .models import Company, Contact, CrmNote, Lead
 from .notes import note_fields_for
 from .timeline import contact_timeline
 
@@ -53,7 +56,27 @@ def contact_detail(request, slug, pk):
         "timeline": contact_timeline(contact), "others": others,
         "recurring": contact.recurring_issues.all()[:10], "followups": open_followups(contact=contact),
         "leads": contact.leads.all(), "draft_notes": contact.crm_notes.filter(state=CrmNote.State.DRAFT),
+        "companies": Company.objects.filter(workspace=membership.workspace).order_by("name")[:500],
     })
+
+
+@login_required
+@require_POST
+def contact_edit(request, slug, pk):
+    membership = membership_or_404(request.user, slug)
+    contact = get_object_or_404(Contact, workspace=membership.workspace, pk=pk)
+    company_id = request.POST.get("company", "")
+    company = None
+    if company_id:
+        company = get_object_or_404(Company, workspace=membership.workspace, pk=company_id if company_id.isdigit() else 0)
+    try:
+        do_update_contact(request.user, contact, name=request.POST.get("name", ""),
+                          emails=re.split(r"[\s,;]+", request.POST.get("emails", "")[:10_000]),
+                          phones=request.POST.get("phones", "")[:5_000].splitlines(), company=company)
+        messages.success(request, "Contact saved.")
+    except ValueError as error:
+        messages.error(request, str(error))
+    return redirect("crm_contact", slug=slug, pk=pk)
 
 
 @login_required
